@@ -1,0 +1,99 @@
+# cx — build, test, lint, bench.
+#
+# native/*.c        plain C runtime (no lua.h), each with tests/native/test_<name>.c
+# native/lua_*.c    the Lua binding layer, assembled by native/core.c into `cx.core`
+# native/main.c     the `cx` host executable that embeds Lua 5.4
+
+CC       ?= cc
+PREFIX   ?= /usr/local
+OPT      ?= -O2
+PKGS     := lua5.4 libcurl jansson libcrypto
+CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g $(OPT) -fPIC \
+            $(shell pkg-config --cflags $(PKGS))
+LDLIBS   += $(shell pkg-config --libs $(PKGS)) -lm
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+BUILD    ?= build
+BINDIR   ?= bin
+LIB_SRCS  := $(filter-out native/main.c native/core.c native/lua_%.c native/fuzz_%.c,$(wildcard native/*.c))
+BIND_SRCS := native/core.c $(wildcard native/lua_*.c)
+LIB_OBJS  := $(LIB_SRCS:native/%.c=$(BUILD)/obj/%.o)
+BIND_OBJS := $(BIND_SRCS:native/%.c=$(BUILD)/obj/%.o)
+TEST_SRCS := $(wildcard tests/native/test_*.c)
+TEST_BINS := $(TEST_SRCS:tests/native/%.c=$(BUILD)/tests/%)
+TEST_HELPERS := $(filter-out $(TEST_SRCS),$(wildcard tests/native/*.c))
+
+LUA54    := lua5.4
+BUSTED   := $(LUA54) /usr/bin/busted
+
+.PHONY: all deps test test-native test-lua lint asan valgrind bench demo install clean fuzz
+
+all: $(BINDIR)/cx $(BUILD)/lib/cx/core.so
+
+$(BUILD)/obj/%.o: native/%.c $(wildcard native/*.h) | $(BUILD)/obj
+	$(CC) $(CFLAGS) -DCX_VERSION='"$(shell cat VERSION)"' \
+	    -DCX_INSTALL_SCRIPTS='"$(PREFIX)/share/cx/scripts"' -c $< -o $@
+
+$(BINDIR)/cx: $(BUILD)/obj/main.o $(BIND_OBJS) $(LIB_OBJS) | $(BINDIR)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -Wl,-E
+
+# The same native code as a Lua C module, for `require "cx"` from any Lua 5.4 (and the busted specs).
+$(BUILD)/lib/cx/core.so: $(BIND_OBJS) $(LIB_OBJS) | $(BUILD)/lib/cx
+	$(CC) $(CFLAGS) -shared -o $@ $^ $(shell pkg-config --libs libcurl jansson libcrypto) -lm
+
+$(BUILD)/tests/test_lua_%: tests/native/test_lua_%.c $(BIND_OBJS) $(LIB_OBJS) $(TEST_HELPERS) | $(BUILD)/tests
+	$(CC) $(CFLAGS) -Itests/native -Inative -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/test_%: tests/native/test_%.c $(LIB_OBJS) $(TEST_HELPERS) | $(BUILD)/tests
+	$(CC) $(CFLAGS) -Itests/native -Inative -o $@ $^ $(LDLIBS)
+
+$(BUILD)/obj $(BUILD)/lib/cx $(BUILD)/tests $(BINDIR):
+	mkdir -p $@
+
+deps:
+	@sh tools/deps.sh
+
+test: deps all test-native test-lua
+
+test-native: $(TEST_BINS)
+	@sh tools/run-native-tests.sh $(TEST_BINS)
+
+test-lua: all
+	$(BUSTED) --output=utfTerminal
+
+lint: deps
+	$(MAKE) --no-print-directory clean-objs
+	$(MAKE) --no-print-directory all $(TEST_BINS)
+	luacheck --no-color -q scripts policies tests/spec bench tools
+	clang-format --dry-run --Werror native/*.c native/*.h tests/native/*.c tests/native/*.h
+
+# The whole suite under AddressSanitizer + UBSan, in its own build tree.
+asan: deps
+	$(MAKE) --no-print-directory BUILD=build/asan BINDIR=build/asan/bin CC=clang OPT="-O1 $(SANFLAGS)" \
+	    LDLIBS="$(SANFLAGS) $(shell pkg-config --libs $(PKGS)) -lm" test-native
+	$(MAKE) --no-print-directory BUILD=build/asan BINDIR=build/asan/bin CC=clang OPT="-O1 $(SANFLAGS)" \
+	    LDLIBS="$(SANFLAGS) $(shell pkg-config --libs $(PKGS)) -lm" build/asan/bin/cx
+	CX_TEST_BIN=$(CURDIR)/build/asan/bin/cx ASAN_OPTIONS=detect_leaks=0 $(BUSTED) --output=utfTerminal
+
+valgrind: all $(TEST_BINS)
+	@sh tools/run-native-tests.sh --valgrind $(TEST_BINS)
+
+bench: all
+	@sh bench/run.sh
+
+fuzz:
+	@sh tools/fuzz.sh
+
+demo: all
+	@sh tools/demo.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/cx
+	install -m 755 $(BINDIR)/cx $(DESTDIR)$(PREFIX)/bin/cx
+	cp -R scripts policies $(DESTDIR)$(PREFIX)/share/cx/
+
+clean-objs:
+	rm -rf $(BUILD)/obj $(BINDIR)
+
+clean:
+	rm -rf build bin

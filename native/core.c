@@ -1,0 +1,33 @@
+/* luaopen_cx_core: assembles the native bindings into one module table, `require "cx.core"`. */
+#include "lua_bindings.h"
+
+#include <lauxlib.h>
+#include <signal.h>
+
+typedef struct binding {
+    const char *name;
+    lua_CFunction open;
+} binding;
+
+static const binding bindings[] = {
+    {"json", cx_lua_open_json},
+    {"digest", cx_lua_open_digest},
+};
+
+int luaopen_cx_core(lua_State *L)
+{
+    /* Writes to a child that has exited must fail with EPIPE, not kill the process. */
+    struct sigaction sa;
+    if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL) {
+        sa.sa_handler = SIG_IGN;
+        sigaction(SIGPIPE, &sa, NULL);
+    }
+    lua_newtable(L);
+    for (size_t i = 0; i < sizeof bindings / sizeof bindings[0]; i++) {
+        bindings[i].open(L);
+        lua_setfield(L, -2, bindings[i].name);
+    }
+    lua_pushstring(L, CX_VERSION);
+    lua_setfield(L, -2, "version");
+    return 1;
+}

@@ -1,0 +1,12 @@
+/* The Lua binding layer: each lua_<name>.c pushes one table; native/core.c assembles them into the
+ * `cx.core` module. Only these files include the Lua headers. */
+#ifndef CX_LUA_BINDINGS_H
+#define CX_LUA_BINDINGS_H
+
+#include <lua.h>
+
+int cx_lua_open_json(lua_State *L);
+int cx_lua_open_digest(lua_State *L);
+int luaopen_cx_core(lua_State *L);
+
+#endif

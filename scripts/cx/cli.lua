@@ -1,0 +1,74 @@
+--- The cx command line: global flags, `help`, and dispatch to the command modules.
+local core = require "cx.core"
+local registry = require "cx.commands"
+
+local cli = {}
+
+local function find_command(name)
+  name = registry.aliases[name] or name
+  for _, c in ipairs(registry.list) do
+    if c.name == name then return c end
+  end
+  return nil
+end
+
+local function usage_text()
+  local lines = {
+    "cx " .. core.version .. " - run LLM work inside a git repository, observably and safely",
+    "",
+    "Usage: cx <command> [args...]",
+    "       cx help <command>      help for one command",
+    "       cx --version",
+    "",
+    "Commands:",
+  }
+  local width = 0
+  for _, c in ipairs(registry.list) do width = math.max(width, #c.name) end
+  for _, c in ipairs(registry.list) do
+    lines[#lines + 1] = string.format("  %-" .. width .. "s  %s", c.name, c.summary)
+  end
+  lines[#lines + 1] = ""
+  lines[#lines + 1] = "Exit codes: 0 ok, 1 failure or failed gate, 2 usage error."
+  return table.concat(lines, "\n") .. "\n"
+end
+
+local function unknown(name)
+  io.stderr:write("cx: unknown command '", name, "' (run 'cx --help' for the list)\n")
+  return 2
+end
+
+--- Run a command: argv[1] is the command name. Returns the process exit code.
+function cli.main(argv)
+  local name = argv[1]
+  if name == nil or name == "--help" or name == "-h" then
+    io.stdout:write(usage_text())
+    return 0
+  end
+  if name == "--version" or name == "-V" then
+    io.stdout:write("cx ", core.version, "\n")
+    return 0
+  end
+  if name == "help" then
+    local topic = argv[2]
+    if topic == nil then
+      io.stdout:write(usage_text())
+      return 0
+    end
+    local c = find_command(topic)
+    if not c then return unknown(topic) end
+    local rest = { "--help" }
+    for i = 3, #argv do rest[#rest + 1] = argv[i] end
+    return require(c.module).run(rest) or 0
+  end
+  if name:sub(1, 1) == "-" then
+    io.stderr:write("cx: unknown option '", name, "' (run 'cx --help' for usage)\n")
+    return 2
+  end
+  local c = find_command(name)
+  if not c then return unknown(name) end
+  local rest = {}
+  for i = 2, #argv do rest[#rest + 1] = argv[i] end
+  return require(c.module).run(rest, c.name) or 0
+end
+
+return cli

@@ -1,0 +1,42 @@
+local h = require "helpers.cli"
+
+describe("cx host", function()
+  it("prints its version", function()
+    local r = h.cx({ "--version" })
+    assert.equal(0, r.code)
+    assert.matches("^cx %d+%.%d+%.%d+\n$", r.stdout)
+    assert.equal("", r.stderr)
+  end)
+
+  it("prints help listing the commands", function()
+    local r = h.cx({ "--help" })
+    assert.equal(0, r.code)
+    assert.matches("Usage: cx <command>", r.stdout)
+    assert.matches("version", r.stdout)
+  end)
+
+  it("gives help for one command", function()
+    local r = h.cx({ "help", "version" })
+    assert.equal(0, r.code)
+    assert.matches("Usage: cx version", r.stdout)
+  end)
+
+  it("rejects an unknown command with exit 2 and one line naming it", function()
+    local r = h.cx({ "frobnicate" })
+    assert.equal(2, r.code)
+    assert.equal("", r.stdout)
+    assert.equal("cx: unknown command 'frobnicate' (run 'cx --help' for the list)\n", r.stderr)
+  end)
+
+  it("rejects an unknown global flag with exit 2", function()
+    local r = h.cx({ "--frob" })
+    assert.equal(2, r.code)
+    assert.matches("unknown option '%-%-frob'", r.stderr)
+  end)
+
+  it("rejects an unknown command flag with exit 2", function()
+    local r = h.cx({ "version", "--frob" })
+    assert.equal(2, r.code)
+    assert.matches("cx version: unknown option '%-%-frob'", r.stderr)
+  end)
+end)

@@ -1,0 +1,21 @@
+#!/bin/sh
+# Checks the Debian packages cx builds and tests with. As root it installs what is missing;
+# otherwise it prints the exact install line and fails.
+set -u
+PKGS="build-essential pkg-config liblua5.4-dev lua5.4 libcurl4-openssl-dev libjansson-dev libssl-dev
+lua-busted lua-argparse lua-check clang clang-format jq curl git valgrind"
+missing=""
+for p in $PKGS; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "deps: installing$missing" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null && apt-get install -y -qq $missing >/dev/null || {
+        echo "deps: apt-get install failed for:$missing" >&2; exit 1; }
+    exit 0
+fi
+echo "deps: missing Debian packages. Install them with:" >&2
+echo "  sudo apt-get install -y$missing" >&2
+exit 1
