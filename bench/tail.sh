@@ -1,0 +1,71 @@
+#!/bin/sh
+# Bench: the last 50 rows of a 1 GiB run log, side by side in one run: `tail -n 50` against
+# `cx log-tail 50 --json`, the native tail reader alone (bench/tail_driver.c), and `cx version`
+# (the host's start-up floor). Median wall time over several runs and peak RSS (/usr/bin/time %M).
+# The log is generated once and cached under build/bench/.
+# Knobs: CX_BENCH_LOG_BYTES (default 1 GiB), CX_BENCH_RUNS (default 15).
+set -eu
+root=$(cd "$(dirname "$0")/.." && pwd)
+out="$root/build/bench"
+repo="$out/repo"
+log="$repo/.codex/cxlogs/runs.jsonl"
+bytes=${CX_BENCH_LOG_BYTES:-1073741824}
+runs=${CX_BENCH_RUNS:-15}
+cc=${CC:-cc}
+
+[ -x /usr/bin/time ] || sh "$root/tools/deps.sh"
+mkdir -p "$repo/.codex/cxlogs"
+[ -e "$repo/.git" ] || git init -q "$repo"
+
+$cc -O2 -o "$out/gen_runlog" "$root/bench/gen_runlog.c"
+$cc -O2 -o "$out/timeit" "$root/bench/timeit.c"
+$cc -O2 -D_GNU_SOURCE -I"$root/native" -o "$out/tail_driver" "$root/bench/tail_driver.c" \
+    "$root/native/runlog.c"
+
+have=$(stat -c %s "$log" 2>/dev/null || echo 0)
+if [ "$have" -lt "$bytes" ]; then
+    echo "generating $log ($bytes bytes)..."
+    "$out/gen_runlog" "$log.tmp" "$bytes"
+    mv "$log.tmp" "$log"
+fi
+
+cd "$repo"
+cx="$root/bin/cx"
+
+# The three readers must agree before their times mean anything.
+tail -n 50 "$log" >"$out/tail.out"
+"$out/tail_driver" "$log" 50 >"$out/driver.out"
+cmp -s "$out/tail.out" "$out/driver.out" || { echo "tail.sh: tail_driver differs from tail" >&2; exit 1; }
+"$cx" log-tail 50 --json >"$out/cx.out"
+jq -c '.[]' "$out/cx.out" | cmp -s - "$out/tail.out" || {
+    echo "tail.sh: cx log-tail --json differs from tail" >&2; exit 1; }
+
+measure() { # label, command...
+    label=$1
+    shift
+    set -- $("$out/timeit" "$runs" "$@") "$@"
+    median=$1 min=$2 max=$3
+    shift 4
+    /usr/bin/time -f %M -o "$out/rss" "$@" >/dev/null
+    echo "$label $median $min $max $(cat "$out/rss")"
+}
+
+{
+    measure "tail -n 50" tail -n 50 "$log"
+    measure "cx log-tail 50 --json" "$cx" log-tail 50 --json
+    measure "tail_driver (native reader)" "$out/tail_driver" "$log" 50
+    measure "cx version (start-up floor)" "$cx" version
+} >"$out/tail.results"
+
+size_mb=$(( $(stat -c %s "$log") / 1048576 ))
+echo "log: $log ($size_mb MiB), last 50 rows, median of $runs runs after a warm-up"
+awk '
+    { n = NF; label = $1; for (i = 2; i <= n - 4; i++) label = label " " $i
+      l[NR] = label; med[NR] = $(n - 3); mn[NR] = $(n - 2); mx[NR] = $(n - 1); rss[NR] = $n }
+    END {
+      printf "%-30s %10s %10s %10s %14s %10s\n", "command", "median ms", "min ms", "max ms",
+             "peak RSS KiB", "x tail"
+      for (i = 1; i <= NR; i++)
+        printf "%-30s %10.2f %10.2f %10.2f %14d %10.2f\n", l[i], med[i], mn[i], mx[i], rss[i],
+               med[i] / med[1]
+    }' "$out/tail.results"
