@@ -97,6 +97,7 @@ static int append_locked(int fd, const char *path, const char *line, size_t len,
     if (fstat(fd, &st) != 0)
         return os_fail(errbuf, errlen, errno, "stat", path);
     char last = '\n';
+    errno = 0;
     if (st.st_size > 0 && pread(fd, &last, 1, st.st_size - 1) != 1)
         return os_fail(errbuf, errlen, errno ? errno : EIO, "read the end of", path);
     size_t pre = last != '\n';
