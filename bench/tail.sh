@@ -40,28 +40,24 @@ cmp -s "$out/tail.out" "$out/driver.out" || { echo "tail.sh: tail_driver differs
 jq -c '.[]' "$out/cx.out" | cmp -s - "$out/tail.out" || {
     echo "tail.sh: cx log-tail --json differs from tail" >&2; exit 1; }
 
-measure() { # label, command...
-    label=$1
-    shift
-    set -- $("$out/timeit" "$runs" "$@") "$@"
-    median=$1 min=$2 max=$3
-    shift 4
+# All four are timed in one interleaved loop; the RSS column is /usr/bin/time's %M of one more run.
+"$out/timeit" "$runs" tail -n 50 "$log" -- "$cx" log-tail 50 --json -- \
+    "$out/tail_driver" "$log" 50 -- "$cx" version >"$out/times"
+rss() {
     /usr/bin/time -f %M -o "$out/rss" "$@" >/dev/null
-    echo "$label $median $min $max $(cat "$out/rss")"
+    cat "$out/rss"
 }
-
 {
-    measure "tail -n 50" tail -n 50 "$log"
-    measure "cx log-tail 50 --json" "$cx" log-tail 50 --json
-    measure "tail_driver (native reader)" "$out/tail_driver" "$log" 50
-    measure "cx version (start-up floor)" "$cx" version
-} >"$out/tail.results"
+    echo "tail -n 50|$(rss tail -n 50 "$log")"
+    echo "cx log-tail 50 --json|$(rss "$cx" log-tail 50 --json)"
+    echo "tail_driver (native reader)|$(rss "$out/tail_driver" "$log" 50)"
+    echo "cx version (start-up floor)|$(rss "$cx" version)"
+} | paste -d'|' - "$out/times" >"$out/tail.results"
 
 size_mb=$(( $(stat -c %s "$log") / 1048576 ))
-echo "log: $log ($size_mb MiB), last 50 rows, median of $runs runs after a warm-up"
-awk '
-    { n = NF; label = $1; for (i = 2; i <= n - 4; i++) label = label " " $i
-      l[NR] = label; med[NR] = $(n - 3); mn[NR] = $(n - 2); mx[NR] = $(n - 1); rss[NR] = $n }
+echo "log: $log ($size_mb MiB), last 50 rows, median of $runs interleaved runs after a warm-up"
+awk -F'|' '
+    { split($3, t, " "); l[NR] = $1; rss[NR] = $2; med[NR] = t[1]; mn[NR] = t[2]; mx[NR] = t[3] }
     END {
       printf "%-30s %10s %10s %10s %14s %10s\n", "command", "median ms", "min ms", "max ms",
              "peak RSS KiB", "x tail"

@@ -1,13 +1,18 @@
-/* Runs a command RUNS times (after one warm-up run) with stdout to /dev/null and prints
- * "<median ms> <min ms> <max ms> <peak RSS KiB>" (RSS from wait4, the largest over the runs).
- * Usage: timeit RUNS cmd [args...] */
+/* Times several commands side by side: RUNS rounds (after one warm-up round), each round running
+ * every command once in turn, so load on the machine falls on all of them alike. stdout of the
+ * commands goes to /dev/null. Prints per command, in order:
+ *   "<median ms> <min ms> <max ms> <peak RSS KiB>"   (RSS from wait4, the largest over the runs)
+ * Usage: timeit RUNS cmd1 [args...] [-- cmd2 [args...]]... */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#define MAX_CMDS 16
 
 static int cmp(const void *a, const void *b)
 {
@@ -42,28 +47,39 @@ static double run_once(char **argv, long *rss)
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: timeit RUNS cmd [args...]\n");
+        fprintf(stderr, "usage: timeit RUNS cmd [args...] [-- cmd [args...]]...\n");
         return 2;
     }
     int runs = atoi(argv[1]);
     if (runs < 1 || runs > 1000)
         runs = 5;
-    double *ms = calloc((size_t)runs, sizeof *ms);
-    long rss = 0;
-    if (run_once(argv + 2, &rss) < 0) {
-        fprintf(stderr, "timeit: %s failed\n", argv[2]);
-        return 1;
-    }
-    rss = 0;
-    for (int i = 0; i < runs; i++) {
-        ms[i] = run_once(argv + 2, &rss);
-        if (ms[i] < 0) {
-            fprintf(stderr, "timeit: %s failed\n", argv[2]);
-            return 1;
+    char **cmds[MAX_CMDS];
+    int ncmd = 0;
+    cmds[ncmd++] = argv + 2;
+    for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0 && ncmd < MAX_CMDS) {
+            argv[i] = NULL;
+            cmds[ncmd++] = argv + i + 1;
         }
     }
-    qsort(ms, (size_t)runs, sizeof *ms, cmp);
-    printf("%.3f %.3f %.3f %ld\n", ms[runs / 2], ms[0], ms[runs - 1], rss);
+    double *ms = calloc((size_t)(runs * ncmd), sizeof *ms);
+    long rss[MAX_CMDS] = {0};
+    for (int round = -1; round < runs; round++) {
+        for (int c = 0; c < ncmd; c++) {
+            double t = run_once(cmds[c], &rss[c]);
+            if (t < 0) {
+                fprintf(stderr, "timeit: %s failed\n", cmds[c][0]);
+                return 1;
+            }
+            if (round >= 0)
+                ms[c * runs + round] = t;
+        }
+    }
+    for (int c = 0; c < ncmd; c++) {
+        double *m = ms + c * runs;
+        qsort(m, (size_t)runs, sizeof *m, cmp);
+        printf("%.3f %.3f %.3f %ld\n", m[runs / 2], m[0], m[runs - 1], rss[c]);
+    }
     free(ms);
     return 0;
 }
