@@ -1,5 +1,5 @@
-/* The json and digest bindings and the cx.core assembly, seen from Lua: a lua_State loads cx.core and
- * runs small chunks that assert. */
+/* The json and digest bindings and the cx.core assembly, seen from Lua: a lua_State loads cx.core
+ * and runs small chunks that assert. */
 #include "check.h"
 #include "lua_bindings.h"
 
@@ -18,15 +18,17 @@ static void run(lua_State *L, const char *name, const char *chunk)
     }
 }
 
-static const char *core_table = "local core = require('cx.core')\n"
-                                "assert(type(core.version) == 'string' and core.version:match('^%d+%.'))\n"
-                                "for _, k in ipairs({'json', 'digest'}) do\n"
-                                "  assert(type(core[k]) == 'table', k)\n"
-                                "end\n";
+static const char *core_table =
+    "local core = require('cx.core')\n"
+    "assert(type(core.version) == 'string' and core.version:match('^%d+%.'))\n"
+    "for _, k in ipairs({'json', 'digest'}) do\n"
+    "  assert(type(core[k]) == 'table', k)\n"
+    "end\n";
 
 static const char *decode =
     "local j = require('cx.core').json\n"
-    "local v = j.decode('{\"i\":3,\"f\":2.5,\"s\":\"x\\\\u00e9\",\"n\":null,\"t\":true,\"a\":[1,[]]}')\n"
+    "local v = "
+    "j.decode('{\"i\":3,\"f\":2.5,\"s\":\"x\\\\u00e9\",\"n\":null,\"t\":true,\"a\":[1,[]]}')\n"
     "assert(math.type(v.i) == 'integer' and v.i == 3)\n"
     "assert(math.type(v.f) == 'float' and v.f == 2.5)\n"
     "assert(v.s == 'x\\xc3\\xa9' and v.n == j.null and v.t == true)\n"
@@ -46,7 +48,8 @@ static const char *decode =
 static const char *encode =
     "local j = require('cx.core').json\n"
     "assert(j.encode({b = 1, a = {2, 3}, c = j.null}) == '{\"a\":[2,3],\"b\":1,\"c\":null}')\n"
-    "assert(j.encode({}) == '{}' and j.encode(j.array({})) == '[]' and j.encode(j.array()) == '[]')\n"
+    "assert(j.encode({}) == '{}' and j.encode(j.array({})) == '[]' and j.encode(j.array()) == "
+    "'[]')\n"
     "assert(j.encode({x = 1.0, y = 0.1, z = -0}) == '{\"x\":1.0,\"y\":0.1,\"z\":0}')\n"
     "assert(j.encode(1/0) == 'null' and j.encode(true) == 'true')\n"
     "assert(j.encode({[1] = 'a', [3] = 'c'}) == nil)\n"
@@ -57,7 +60,8 @@ static const char *encode =
     "local t = {} t.t = t\n"
     "out, err = j.encode(t)\n"
     "assert(out == nil and err:match('too deep'), err)\n"
-    "assert(j.encode({a = {}, b = {1}}, true) == '{\\n  \"a\": {},\\n  \"b\": [\\n    1\\n  ]\\n}')\n"
+    "assert(j.encode({a = {}, b = {1}}, true) == '{\\n  \"a\": {},\\n  \"b\": [\\n    1\\n  "
+    "]\\n}')\n"
     "local s = '{\"$id\":\"x\",\"A\":[],\"a\":{\"k\":[1.5,\"\\\\n\"]},\"b\":null}'\n"
     "assert(j.encode(j.decode(s)) == s, 'round trip')\n";
 
