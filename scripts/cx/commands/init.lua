@@ -3,6 +3,9 @@
 return {
   list = {
     { name = "version", module = "cx.commands.version", summary = "print the version and build facts" },
+    { name = "logs", module = "cx.commands.logs", summary = "validate, measure (stats) or migrate the run log" },
+    -- the reference's `telemetry` is `logs stats`; cx.commands.logs dispatches on the name
+    { name = "telemetry", module = "cx.commands.logs", summary = "run-log telemetry (same as `logs stats`)" },
   },
   aliases = {},
 }
