@@ -28,7 +28,7 @@ local function repo(rows)
 end
 
 local function cx(dir, args)
-  return h.cx(args, { cwd = dir, env = { HOME = dir, CX_LLM_BACKEND = false, CX_MODEL = false } })
+  return h.cx(args, { cwd = dir, env = { HOME = dir, CX_LLM_BACKEND = "", CX_MODEL = "" } })
 end
 
 local function json_of(r)
