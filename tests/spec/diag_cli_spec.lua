@@ -99,6 +99,38 @@ describe("the backlog's validation checklist", function()
   end)
 end)
 
+describe("outside a repository", function()
+  it("falls back to $HOME/.codex", function()
+    local cwd, home = h.tmpdir(), h.tmpdir()
+    repos[#repos + 1] = cwd
+    repos[#repos + 1] = home
+    os.execute("mkdir -p " .. h.quote(home .. "/.codex/cxlogs"))
+    h.write(home .. "/.codex/cxlogs/runs.jsonl", '{"queue_ms": 7}\n')
+    local r = h.cx({ "scheduler", "--json" }, { cwd = cwd, env = { HOME = home } })
+    assert.equal(0, r.code, r.stderr)
+    local doc = json_of(r)
+    assert.equal(home .. "/.codex/cxlogs/runs.jsonl", doc.log_file)
+    assert.equal(7, doc.scheduler.queue_ms_avg)
+  end)
+
+  it("reports <unresolved> in diag/scheduler and fails optimize without HOME", function()
+    local cwd = h.tmpdir()
+    repos[#repos + 1] = cwd
+    for _, name in ipairs({ "diag", "scheduler" }) do
+      local r = h.cx({ name, "--json", "--strict" }, { cwd = cwd, env = { HOME = false } })
+      assert.equal(0, r.code, r.stderr)
+      assert.equal("", r.stderr)
+      local doc = json_of(r)
+      assert.equal("<unresolved>", doc.log_file)
+      assert.same({}, contract.check_window_report(doc, fixtures[name]))
+    end
+    local r = h.cx({ "optimize", "--json" }, { cwd = cwd, env = { HOME = false } })
+    assert.equal(1, r.code)
+    assert.equal("", r.stdout)
+    assert.equal("cx optimize: unable to resolve log file\n", r.stderr)
+  end)
+end)
+
 describe("cx diag / scheduler flags", function()
   local dir
 

@@ -83,14 +83,18 @@ end
 
 --- The last n parsed rows of the run log (untyped, tolerant: unparsable lines are skipped).
 --- Returns rows, info {log_file, exists, skipped, torn}; a missing or unresolvable log gives no
---- rows (info.log_file "<unresolved>" when no path could be found) and a message as third value
---- when reading failed.
+--- rows (info.log_file "<unresolved>" when no path could be found), plus a message as third value
+--- when an existing log could not be read.
 function command.read_rows(n)
   local runlog = require "cx.runlog"
   local rows, info = runlog.read_window(n)
   if rows then return rows, info end
+  -- No repository and no HOME is not an error for diag/scheduler: the reference prints
+  -- "<unresolved>" and reports an empty window. A log that cannot be read is worth a warning.
   local path = log_path()
-  return {}, { log_file = path or "<unresolved>", exists = false, skipped = 0, torn = false }, info
+  local empty = { log_file = path or "<unresolved>", exists = false, skipped = 0, torn = false }
+  if not path then return {}, empty end
+  return {}, empty, info
 end
 
 --- optimize's window: the last n rows that pass the typed check (cx.diag.fields.typed_ok). Reads
