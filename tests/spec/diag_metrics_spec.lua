@@ -66,3 +66,24 @@ describe("cx.diag.metrics", function()
     }, metrics.critical(rows))
   end)
 end)
+
+describe("cx.diag.fields.typed_ok", function()
+  local fields = require "cx.diag.fields"
+
+  it("accepts objects whose contract keys are absent, null or well typed", function()
+    assert.is_true(fields.typed_ok({}))
+    assert.is_true(fields.typed_ok({ duration_ms = json.null, tool = "x", retry_attempt = 4294967295, whatever = 1.5 }))
+    assert.is_true(fields.typed_ok({ converge_votes = { any = "thing" } }))
+  end)
+
+  it("rejects non-objects and mistyped contract keys, naming the key", function()
+    assert.is_false(fields.typed_ok(5))
+    assert.is_false(fields.typed_ok(json.array({})))
+    for key, value in pairs({ duration_ms = "x", input_tokens = -5, output_tokens = 1.5, retry_attempt = 4294967296,
+      timed_out = 1, tool = 7 }) do
+      local ok, bad = fields.typed_ok({ [key] = value })
+      assert.is_false(ok, key)
+      assert.equal(key, bad)
+    end
+  end)
+end)

@@ -116,12 +116,13 @@ function command.read_typed_rows(n)
         first = first or field
       end
     end
-    if #typed >= n or #rows < want then
+    local short = n - #typed
+    if short <= 0 or #rows < want or want > math.maxinteger - short then
       local start = math.max(1, #typed - n + 1)
       local out = table.move(typed, start, #typed, 1, {})
       return out, info, { count = dropped, field = first }
     end
-    want = want + (n - #typed)
+    want = want + short
   end
 end
 

@@ -97,53 +97,78 @@ function rules.cache_degraded(sb)
   return t.first_half ~= nil and t.second_half ~= nil and t.second_half + 0.05 < t.first_half
 end
 
---- optimize anomalies over a scoreboard (cx.diag.optimize) and thresholds {max_ms, max_eff}.
+--- optimize anomalies over a scoreboard (cx.diag.optimize) and thresholds {max_ms, max_eff}:
+--- {id =, check = function(sb, th) -> text or nil}, in the reference's order.
 rules.optimize = {
-  function(sb, th)
-    local top = sb.top_avg_duration_ms[1]
-    if top and top[2] > th.max_ms // 2 then
-      return string.format("High latency concentration: %s avg_duration_ms=%d", top[1], top[2])
-    end
-  end,
-  function(sb, th)
-    local top = sb.top_avg_effective_input_tokens[1]
-    if top and top[2] > th.max_eff // 2 then
-      return string.format("High token load concentration: %s avg_effective_input_tokens=%d", top[1], top[2])
-    end
-  end,
-  function(sb)
-    if rules.cache_degraded(sb) then
-      -- The trailing comma is the reference's text, kept verbatim.
-      return string.format("Cache hit degraded: first_half=%d%%, second_half=%d%%,",
-        stats.pct(sb.cache_hit_trend.first_half), stats.pct(sb.cache_hit_trend.second_half))
-    end
-  end,
-  function(sb)
-    local rate = sb.schema_failure_frequency.rate
-    if rate and rate > 0.05 then return string.format("Schema failure frequency elevated: %d%%", stats.pct(rate)) end
-  end,
-  function(sb)
-    local rate = sb.budget_clipping_frequency.rate
-    if rate and rate > 0.30 then
-      return string.format("Budget clipping frequent: %d%% of captured runs", stats.pct(rate))
-    end
-  end,
-  function(sb)
-    local rate = sb.timeout_frequency.rate
-    if rate and rate > 0.03 then return string.format("Timeout frequency elevated: %d%% of runs", stats.pct(rate)) end
-  end,
-  function(sb)
-    local rate = sb.retry_health.rows_after_retry_rate
-    if rate and rate > 0.10 then
-      return string.format("Retry pressure elevated: %d%% of runs are attempt>1", stats.pct(rate))
-    end
-  end,
-  function(sb)
-    local rate = sb.retry_health.tasks_recovery_rate
-    if rate and rate < 0.70 then
-      return string.format("Retry recovery weak: only %d%% of timed-out tasks recover", stats.pct(rate))
-    end
-  end,
+  {
+    id = "latency_concentration",
+    check = function(sb, th)
+      local top = sb.top_avg_duration_ms[1]
+      if top and top[2] > th.max_ms // 2 then
+        return string.format("High latency concentration: %s avg_duration_ms=%d", top[1], top[2])
+      end
+    end,
+  },
+  {
+    id = "token_load_concentration",
+    check = function(sb, th)
+      local top = sb.top_avg_effective_input_tokens[1]
+      if top and top[2] > th.max_eff // 2 then
+        return string.format("High token load concentration: %s avg_effective_input_tokens=%d", top[1], top[2])
+      end
+    end,
+  },
+  {
+    id = "cache_hit_degraded",
+    check = function(sb)
+      if rules.cache_degraded(sb) then
+        -- The trailing comma is the reference's text, kept verbatim.
+        return string.format("Cache hit degraded: first_half=%d%%, second_half=%d%%,",
+          stats.pct(sb.cache_hit_trend.first_half), stats.pct(sb.cache_hit_trend.second_half))
+      end
+    end,
+  },
+  {
+    id = "schema_failure_frequency",
+    check = function(sb)
+      local rate = sb.schema_failure_frequency.rate
+      if rate and rate > 0.05 then return string.format("Schema failure frequency elevated: %d%%", stats.pct(rate)) end
+    end,
+  },
+  {
+    id = "budget_clipping_frequency",
+    check = function(sb)
+      local rate = sb.budget_clipping_frequency.rate
+      if rate and rate > 0.30 then
+        return string.format("Budget clipping frequent: %d%% of captured runs", stats.pct(rate))
+      end
+    end,
+  },
+  {
+    id = "timeout_frequency",
+    check = function(sb)
+      local rate = sb.timeout_frequency.rate
+      if rate and rate > 0.03 then return string.format("Timeout frequency elevated: %d%% of runs", stats.pct(rate)) end
+    end,
+  },
+  {
+    id = "retry_pressure",
+    check = function(sb)
+      local rate = sb.retry_health.rows_after_retry_rate
+      if rate and rate > 0.10 then
+        return string.format("Retry pressure elevated: %d%% of runs are attempt>1", stats.pct(rate))
+      end
+    end,
+  },
+  {
+    id = "retry_recovery_weak",
+    check = function(sb)
+      local rate = sb.retry_health.tasks_recovery_rate
+      if rate and rate < 0.70 then
+        return string.format("Retry recovery weak: only %d%% of timed-out tasks recover", stats.pct(rate))
+      end
+    end,
+  },
 }
 
 --- The anomaly strings of a scoreboard, in order. An empty window has none.
@@ -151,7 +176,7 @@ function rules.anomalies(sb, th, list)
   local out = {}
   if sb.runs == 0 then return out end
   for _, rule in ipairs(list or rules.optimize) do
-    local text = rule(sb, th)
+    local text = rule.check(sb, th)
     if text then out[#out + 1] = text end
   end
   return out
