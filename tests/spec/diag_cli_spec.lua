@@ -386,3 +386,20 @@ describe("log tolerance", function()
     assert.matches("^cx optimize: warning: skipped 1 rows? with mistyped fields", r.stderr)
   end)
 end)
+
+describe("rows written by cx itself", function()
+  it("count in optimize and scheduler (every contract key, nulls included)", function()
+    local runlog = require "cx.runlog"
+    local dir = repo({})
+    local log = dir .. "/.codex/cxlogs/runs.jsonl"
+    for i = 1, 3 do
+      assert(runlog.append(runlog.row("cxo", { duration_ms = 100 * i, queue_ms = 10 * i, retry_attempt = 1 }), log))
+    end
+    local doc = json_of(cx(dir, { "optimize", "--json" }))
+    assert.equal(3, doc.runs)
+    assert.same({ "cxo", 200 }, doc.scoreboard.top_avg_duration_ms[1])
+    local s = json_of(cx(dir, { "scheduler", "--json" }))
+    assert.equal(3, s.retry.rows_with_retry_metadata)
+    assert.equal(20, s.scheduler.queue_ms_avg)
+  end)
+end)

@@ -140,3 +140,21 @@ describe("optimize report", function()
     end
   end)
 end)
+
+describe("report policies", function()
+  it("let a policy replace the reasons, severity and actions, keeping the defaults for the rest", function()
+    local policy = {
+      reasons = function(m) return { "rows:" .. m.scheduler.window_runs } end,
+      actions = function(reasons)
+        return { { id = reasons[1], severity = "critical", rationale = "r", command = "c" } }
+      end,
+    }
+    local doc = report.scheduler({ {}, {} }, { window = 2, log_file = "x", actions = true, policy = policy })
+    assert.same({ "rows:2" }, doc.severity_reasons)
+    assert.equal("warning", doc.severity)
+    assert.equal("critical", doc.actions[1].severity)
+    local none = { recommendations = function() return {} end }
+    local o = report.optimize({}, { window = 1, log_file = "x", policy = none })
+    assert.same({}, o.recommendations)
+  end)
+end)

@@ -17,6 +17,23 @@ report.ACTIONS = actions.CONTRACT_VERSION
 
 local null, array = json.null, json.array
 
+--- The default policy: the reference's rules, severity and actions. A policy is a table of pure
+--- functions over plain tables; report builders take opts.policy to replace any of them (the seam
+--- the editable Lua policies will plug into). Missing entries fall back to these.
+report.default_policy = {
+  reasons = function(m) return rules.reasons(m) end,
+  severity = function(reasons) return rules.severity(reasons) end,
+  actions = function(reasons, window) return actions.for_reasons(reasons, window) end,
+  anomalies = function(sb, th) return rules.anomalies(sb, th) end,
+  recommendations = function(sb) return optimize.recommendations(sb, rules.cache_degraded) end,
+  optimize_actions = function(sb) return actions.for_scoreboard(sb) end,
+}
+
+local function policy_of(opts)
+  local p = opts.policy or {}
+  return setmetatable({}, { __index = function(_, k) return p[k] or report.default_policy[k] end })
+end
+
 local function opt(v)
   if v == nil then return null end
   return v
@@ -70,12 +87,13 @@ local function retry_block(r)
 end
 
 --- The shared part of diag and scheduler: blocks, severity, reasons and (opts.actions) actions.
---- opts: window (requested), log_file. Returns the JSON-shaped fields and the evaluation
---- {metrics, reasons, severity, actions} for callers that want the plain data.
+--- opts: window (requested), log_file, actions (bool), policy (see default_policy). Returns the
+--- JSON-shaped fields and the evaluation {metrics, reasons, severity, actions} as plain data.
 function report.evaluate(rows, opts)
+  local policy = policy_of(opts)
   local m = metrics.compute(rows)
-  local reasons = rules.reasons(m)
-  local eval = { metrics = m, reasons = reasons, severity = rules.severity(reasons) }
+  local reasons = policy.reasons(m)
+  local eval = { metrics = m, reasons = reasons, severity = policy.severity(reasons) }
   local doc = {
     log_file = opts.log_file,
     scheduler_window_requested = opts.window,
@@ -86,7 +104,7 @@ function report.evaluate(rows, opts)
     severity_reasons = array(copy_map(reasons)),
   }
   if opts.actions then
-    eval.actions = actions.for_reasons(reasons, opts.window)
+    eval.actions = policy.actions(reasons, opts.window)
     doc.actions = actions_array(eval.actions)
     doc.actions_contract_version = report.ACTIONS
   end
@@ -172,13 +190,15 @@ local function scoreboard_json(sb)
 end
 
 --- `optimize --json`. opts: window (requested N), log_file, actions (bool), thresholds
---- ({max_ms, max_eff}; defaults when nil). An empty window keeps every scoreboard key (zeros, empty
---- lists, nulls) where the reference prints only {"runs":0}: additive, and the contract keys stay.
+--- ({max_ms, max_eff}; defaults when nil), policy. An empty window keeps every scoreboard key
+--- (zeros, empty lists, nulls) where the reference prints only {"runs":0}: additive, and the
+--- contract keys stay.
 function report.optimize(rows, opts)
+  local policy = policy_of(opts)
   local th = opts.thresholds or optimize.thresholds(function() return nil end)
   local sb = optimize.scoreboard(rows, th)
-  local anomalies = rules.anomalies(sb, th)
-  local recs = optimize.recommendations(sb, rules.cache_degraded)
+  local anomalies = policy.anomalies(sb, th)
+  local recs = policy.recommendations(sb, th)
   local eval = { scoreboard = sb, anomalies = anomalies, recommendations = recs }
   local doc = {
     contract_version = report.OPTIMIZE,
@@ -190,7 +210,7 @@ function report.optimize(rows, opts)
     recommendations = array(copy_map(recs)),
   }
   if opts.actions then
-    eval.actions = actions.for_scoreboard(sb)
+    eval.actions = policy.optimize_actions(sb)
     doc.actions = actions_array(eval.actions)
     doc.actions_contract_version = report.ACTIONS
   end
