@@ -34,6 +34,15 @@ describe("cx.diag.actions", function()
     }, actions.for_scoreboard(sb))
   end)
 
+  it("rates a schema failure rate up to 5% as a warning", function()
+    local rows = {}
+    for i = 1, 20 do rows[i] = { schema_enforced = true, schema_valid = i ~= 1 } end
+    local list = actions.for_scoreboard(optimize.scoreboard(rows))
+    assert.equal(1, #list)
+    assert.same({ "schema_failure_frequency", "warning", "Schema failure rate detected at 5%." },
+      { list[1].id, list[1].severity, list[1].rationale })
+  end)
+
   it("gives timeout, clipping and cache actions, and none for an empty window", function()
     assert.same({}, actions.for_scoreboard(optimize.scoreboard({})))
     local sb = optimize.scoreboard({
