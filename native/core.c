@@ -12,6 +12,7 @@ typedef struct binding {
 static const binding bindings[] = {
     {"json", cx_lua_open_json},
     {"digest", cx_lua_open_digest},
+    {"fs", cx_lua_open_fs},
     {"runlog", cx_lua_open_runlog},
 };
 
