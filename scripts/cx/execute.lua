@@ -71,10 +71,10 @@ end
 
 --- Apply the prompt filter as configured (CX_PROMPT_FILTER on by default).
 function M.filter_prompt(raw, is_schema)
-  local on = config.env_truthy("CX_PROMPT_FILTER", true)
-  if is_schema then on = config.env_truthy("CX_PROMPT_FILTER_STRICT", false) end
+  local on = config.flag("CX_PROMPT_FILTER", true)
+  if is_schema then on = config.flag("CX_PROMPT_FILTER_STRICT", false) end
   if not on then return raw end
-  return prompt_filter.filter(raw, config.env_uint("CX_PROMPT_FILTER_MAX_CHARS"))
+  return prompt_filter.filter(raw, config.uint("CX_PROMPT_FILTER_MAX_CHARS"))
 end
 
 --- Run a captured command's output through the adapter. opts = {tool, mode, argv}.

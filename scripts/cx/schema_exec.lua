@@ -52,7 +52,7 @@ function M.run(opts)
   end
   local res = structured.run({
     tool = opts.tool, schema = schema, task_input = opts.task_input,
-    relaxed = config.env_flag("CX_SCHEMA_RELAXED", false), invoke = invoke,
+    relaxed = config.u8_bool("CX_SCHEMA_RELAXED", false), invoke = invoke,
   })
 
   local fields = merge(adapters.telemetry(d), opts.capture_fields)

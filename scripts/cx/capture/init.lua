@@ -10,10 +10,10 @@ local M = {}
 --- The budget from the environment (reference defaults: 12000 chars, 300 lines, smart, footer on).
 function M.budget()
   return {
-    chars = config.env_uint("CX_CONTEXT_BUDGET_CHARS") or 12000,
-    lines = config.env_uint("CX_CONTEXT_BUDGET_LINES") or 300,
+    chars = config.uint("CX_CONTEXT_BUDGET_CHARS") or 12000,
+    lines = config.uint("CX_CONTEXT_BUDGET_LINES") or 300,
     mode = (os.getenv("CX_CONTEXT_CLIP_MODE") or "smart"):lower(),
-    footer = config.env_flag("CX_CONTEXT_CLIP_FOOTER", true),
+    footer = config.u8_bool("CX_CONTEXT_CLIP_FOOTER", true),
   }
 end
 
@@ -65,7 +65,7 @@ function M.capture(argv, opts)
   local out, err, class, secs = M.run(argv, opts)
   if not out then return nil, err, class, secs end
   local reduced = reduce.reduce(M.join(out.stdout, out.stderr), argv,
-    config.env_flag("CX_NATIVE_REDUCE", true), os.getenv("CX_CAPTURE_PROFILE"))
+    config.u8_bool("CX_NATIVE_REDUCE", true), os.getenv("CX_CAPTURE_PROFILE"))
   local budget = M.budget()
   local text, s = clip.clip(reduced, budget)
   return {
