@@ -24,11 +24,16 @@ build = {
       sources = {
         -- native sources (keep in step with native/*.c; tests/spec/rockspec_spec.lua checks)
         "native/buf.c",
+        "native/clock.c",
         "native/core.c",
         "native/digest.c",
+        "native/http.c",
         "native/json_write.c",
+        "native/loop.c",
         "native/lua_digest.c",
         "native/lua_json.c",
+        "native/lua_loop.c",
+        "native/proc.c",
       },
       defines = { 'CX_VERSION="0.1.0"', "_GNU_SOURCE" },
       incdirs = { "native", "$(CURL_INCDIR)", "$(JANSSON_INCDIR)", "$(OPENSSL_INCDIR)" },
