@@ -214,6 +214,11 @@ static int listen_local(int *port)
 
 fixture_http *fixture_http_start(void)
 {
+    /* Requests to the fixture go straight to 127.0.0.1, whatever proxy the environment names. */
+    static const char *const proxies[] = {"http_proxy",  "HTTP_PROXY", "https_proxy",
+                                          "HTTPS_PROXY", "all_proxy",  "ALL_PROXY"};
+    for (size_t i = 0; i < sizeof proxies / sizeof proxies[0]; i++)
+        unsetenv(proxies[i]);
     fixture_http *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;

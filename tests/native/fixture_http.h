@@ -15,6 +15,7 @@
 
 typedef struct fixture_http fixture_http;
 
+/* Also unsets the proxy variables, so curl talks to the fixture directly. */
 fixture_http *fixture_http_start(void);
 int fixture_http_port(const fixture_http *s);
 /* Requests fully read so far. */
