@@ -2,7 +2,7 @@
 # 1,000 HTTP requests at concurrency 16 against a local server: cx's event loop (libcurl multi,
 # driven from Lua) next to `curl --parallel --parallel-max 16` doing the same requests.
 set -eu
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/common.sh"
 N=${BENCH_HTTP_REQUESTS:-1000}
 C=16
 cc -O2 -o "$bench_build/http_server" "$root/bench/http_server.c"

@@ -2,7 +2,7 @@
 # 1,000 short processes (`printf x`) 16 at a time: cx's event loop (driven from Lua) next to
 # `xargs -P 16` running the same command.
 set -eu
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/common.sh"
 N=${BENCH_PROC_RUNS:-1000}
 C=16
 loop_driver proc 20 $C printf x # warm-up

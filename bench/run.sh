@@ -4,7 +4,7 @@ set -u
 cd "$(dirname "$0")/.."
 status=0
 for b in bench/*.sh; do
-    case "$b" in bench/run.sh | bench/lib.sh) continue ;; esac
+    [ "$b" = bench/run.sh ] && continue
     echo "== $b"
     sh "$b" || { echo "bench: $b failed" >&2; status=1; }
 done

@@ -268,3 +268,34 @@ int fixture_closed_port(void)
     close(fd);
     return port;
 }
+
+int fixture_stuck_open(fixture_stuck *s)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t alen = sizeof a;
+    for (int i = 0; i < 4; i++)
+        s->fds[i] = -1;
+    s->fds[0] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (s->fds[0] < 0 || bind(s->fds[0], (struct sockaddr *)&a, sizeof a) != 0 ||
+        listen(s->fds[0], 0) != 0 || getsockname(s->fds[0], (struct sockaddr *)&a, &alen) != 0) {
+        fixture_stuck_close(s);
+        return -1;
+    }
+    s->port = ntohs(a.sin_port);
+    /* Fill the queue (backlog 0 still admits one or two), never accepting. */
+    for (int i = 1; i < 4; i++) {
+        s->fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (s->fds[i] >= 0)
+            connect(s->fds[i], (struct sockaddr *)&a, sizeof a);
+    }
+    struct timespec settle = {0, 50 * 1000000L};
+    nanosleep(&settle, NULL);
+    return 0;
+}
+
+void fixture_stuck_close(fixture_stuck *s)
+{
+    for (int i = 0; i < 4; i++)
+        if (s->fds[i] >= 0)
+            close(s->fds[i]);
+}

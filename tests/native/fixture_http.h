@@ -24,4 +24,13 @@ void fixture_http_stop(fixture_http *s);
 /* A 127.0.0.1 port that nothing listens on (bound, then closed). */
 int fixture_closed_port(void);
 
+/* A 127.0.0.1 listener whose accept queue is full, so a new connection attempt hangs in the
+ * handshake (the kernel drops the SYN): for connect timeouts. Close with fixture_stuck_close. */
+typedef struct fixture_stuck {
+    int port;
+    int fds[4];
+} fixture_stuck;
+int fixture_stuck_open(fixture_stuck *s);
+void fixture_stuck_close(fixture_stuck *s);
+
 #endif

@@ -115,6 +115,23 @@ static void test_failures(void)
     cx_http_cleanup(&h);
 }
 
+static void test_connect_timeout(void)
+{
+    fixture_stuck stuck;
+    CHECK_INT(fixture_stuck_open(&stuck), 0);
+    char u[128];
+    snprintf(u, sizeof u, "http://127.0.0.1:%d/x", stuck.port);
+    cx_http_request req = {.url = u, .connect_timeout_ms = 200, .bearer = TOKEN};
+    cx_http h;
+    cx_http_outcome o;
+    run(&h, &req, &o);
+    CHECK_STR(o.class_name, CX_HTTP_TIMEOUT);
+    CHECK_STR(o.timeout_phase, "connect");
+    cx_http_outcome_free(&o);
+    cx_http_cleanup(&h);
+    fixture_stuck_close(&stuck);
+}
+
 static void test_invalid_requests(void)
 {
     cx_http h;
@@ -148,6 +165,7 @@ int main(void)
     test_ok_and_statuses();
     test_bearer_and_body();
     test_failures();
+    test_connect_timeout();
     test_invalid_requests();
     fixture_http_stop(server);
     curl_global_cleanup();

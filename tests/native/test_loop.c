@@ -197,6 +197,13 @@ static void test_http(void)
     cx_http_job_spec s = {.request = {.url = url, .bearer = TOKEN}};
     char err[256];
     int64_t refused = cx_loop_add_http(l, &s, err, sizeof err);
+    fixture_stuck stuck;
+    CHECK_INT(fixture_stuck_open(&stuck), 0);
+    char stuck_url[128];
+    snprintf(stuck_url, sizeof stuck_url, "http://127.0.0.1:%d/x", stuck.port);
+    cx_http_job_spec cs = {.request = {.url = stuck_url, .connect_timeout_ms = 200},
+                           .first_byte_timeout_ms = 5000};
+    int64_t connect = cx_loop_add_http(l, &cs, err, sizeof err);
     cx_http_job_spec bad = {.request = {.url = "file:///etc/passwd"}};
     CHECK_INT(cx_loop_add_http(l, &bad, err, sizeof err), -1);
     drain(l);
@@ -218,6 +225,10 @@ static void test_http(void)
     CHECK_STR(done[stall].timeout_phase, "idle");
     CHECK_STR(done[stall].body, "0123456789");
     CHECK(done[stall].duration_ms >= 300 && done[stall].duration_ms < 3000);
+    CHECK_STR(done[connect].class_name, CX_HTTP_TIMEOUT);
+    CHECK_STR(done[connect].timeout_phase, "connect");
+    CHECK(done[connect].timed_out);
+    fixture_stuck_close(&stuck);
     CHECK_STR(done[slow].timeout_phase, "total");
     CHECK(done[slow].duration_ms >= 300 && done[slow].duration_ms < 3000);
     cx_loop_destroy(l);

@@ -1,4 +1,4 @@
-# Shared helpers for the bench scripts (sourced, not run).
+# Shared helpers for the bench scripts (sourced by bench/*.sh; $0 is the sourcing script).
 root=$(cd "$(dirname "$0")/.." && pwd)
 bench_build="$root/build/bench"
 mkdir -p "$bench_build"
