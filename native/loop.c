@@ -294,6 +294,9 @@ static void finish_process(cx_loop *l, size_t i, int64_t now)
     } else if (p->timed_out) {
         c.class_name = CX_LOOP_TIMEOUT;
         c.error = format_msg("timed out after %lldms", (long long)p->timeout_ms);
+    } else if (p->proc.status_lost) {
+        c.class_name = CX_LOOP_EXIT_STATUS;
+        c.error = format_msg("exit status unknown (the child was reaped elsewhere)");
     } else if (c.signal) {
         c.class_name = CX_LOOP_SIGNALED;
         c.error = format_msg("killed by signal %d (%s)", c.signal, strsignal(c.signal));

@@ -251,6 +251,13 @@ int cx_proc_reap(cx_proc *p, int block)
         }
         if (r == 0)
             return 0;
+        if (errno == ECHILD) {
+            /* Someone else reaped it (SIGCHLD ignored by the host): gone, status unknown. */
+            p->reaped = 1;
+            p->status_lost = 1;
+            cx_proc_close_fd(&p->pidfd);
+            return 1;
+        }
         if (errno != EINTR)
             return -1;
     }
@@ -295,7 +302,7 @@ void cx_proc_status(const cx_proc *p, int *exit_code, int *signal)
 {
     *exit_code = -1;
     *signal = 0;
-    if (!p->reaped)
+    if (!p->reaped || p->status_lost)
         return;
     if (WIFEXITED(p->wait_status))
         *exit_code = WEXITSTATUS(p->wait_status);

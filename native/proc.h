@@ -22,7 +22,8 @@ typedef struct cx_proc {
     int stderr_fd;
     int pidfd;       /* readable when the child exits, or -1 where pidfd_open is unavailable */
     int reaped;      /* waitpid has collected the child */
-    int wait_status; /* valid once reaped */
+    int wait_status; /* valid once reaped, unless status_lost */
+    int status_lost; /* reaped by someone else (SIGCHLD ignored): exit status unknown */
 } cx_proc;
 
 /* Starts argv (never through a shell) in a new process group. Returns 0, or the errno of the
@@ -45,7 +46,8 @@ void cx_proc_close_fd(int *fd);
  * for the child, KILL the group, reap, close the fds. */
 void cx_proc_terminate(cx_proc *p, int grace_ms);
 
-/* Splits a reaped wait status: exit code (or -1) and terminating signal (or 0). */
+/* Splits a reaped wait status: exit code (or -1) and terminating signal (or 0); -1 and 0 when
+ * the status was lost. */
 void cx_proc_status(const cx_proc *p, int *exit_code, int *signal);
 
 #endif

@@ -138,6 +138,24 @@ static void test_terminate_kills_the_group(void)
     CHECK_INT(p.pidfd, -1);
 }
 
+static void test_status_lost_when_sigchld_ignored(void)
+{
+    signal(SIGCHLD, SIG_IGN); /* the kernel reaps our children itself */
+    const char *argv[] = {"true", NULL};
+    cx_proc_spec spec = {.argv = argv};
+    cx_proc p;
+    char err[256];
+    CHECK_INT(cx_proc_spawn(&p, &spec, err, sizeof err), 0);
+    CHECK_INT(cx_proc_reap(&p, 1), 1);
+    CHECK_INT(p.status_lost, 1);
+    int code, sig;
+    cx_proc_status(&p, &code, &sig);
+    CHECK_INT(code, -1);
+    CHECK_INT(sig, 0);
+    cx_proc_close_fds(&p);
+    signal(SIGCHLD, SIG_DFL);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -146,6 +164,7 @@ int main(void)
     test_env_cwd_and_fds();
     test_spawn_failures();
     test_terminate_kills_the_group();
+    test_status_lost_when_sigchld_ignored();
     CHECK_INT(count_open_fds(), before);
     CHECK(no_zombie_children());
     return CHECK_DONE();
