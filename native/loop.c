@@ -62,6 +62,12 @@ struct cx_loop {
 
 /* ---- bookkeeping ---- */
 
+/* Durations beyond ~30 years mean "never"; clamping keeps ms * MS far from overflow. */
+static int64_t clamp_ms(int64_t ms)
+{
+    return ms < 0 ? 0 : ms > 1000000000000LL ? 1000000000000LL : ms;
+}
+
 static char *format_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static char *format_msg(const char *fmt, ...)
 {
@@ -193,8 +199,8 @@ int64_t cx_loop_add_process(cx_loop *l, const cx_process_job_spec *spec, char *e
     cx_buf_init(&p->out);
     cx_buf_init(&p->err);
     p->max_output = spec->max_output ? spec->max_output : CX_LOOP_DEFAULT_MAX_OUTPUT;
-    p->grace_ms = spec->grace_ms < 0 ? CX_LOOP_DEFAULT_GRACE_MS : spec->grace_ms;
-    p->timeout_ms = spec->timeout_ms;
+    p->grace_ms = spec->grace_ms < 0 ? CX_LOOP_DEFAULT_GRACE_MS : clamp_ms(spec->grace_ms);
+    p->timeout_ms = clamp_ms(spec->timeout_ms);
     if (spec->stdin_data && spec->stdin_len > 0) {
         p->stdin_buf = malloc(spec->stdin_len);
         if (!p->stdin_buf) {
@@ -218,8 +224,8 @@ int64_t cx_loop_add_process(cx_loop *l, const cx_process_job_spec *spec, char *e
     }
     if (!p->stdin_buf)
         cx_proc_close_fd(&p->proc.stdin_fd);
-    if (spec->timeout_ms > 0)
-        p->deadline_ns = j->start_ns + spec->timeout_ms * MS;
+    if (p->timeout_ms > 0)
+        p->deadline_ns = j->start_ns + p->timeout_ms * MS;
     return id;
 }
 
@@ -379,9 +385,9 @@ int64_t cx_loop_add_http(cx_loop *l, const cx_http_job_spec *spec, char *err, si
         drop_job(l, l->njobs - 1);
         return -1;
     }
-    h->first_byte_ms = spec->first_byte_timeout_ms;
-    h->idle_ms = spec->idle_timeout_ms;
-    h->total_ms = spec->total_timeout_ms;
+    h->first_byte_ms = clamp_ms(spec->first_byte_timeout_ms);
+    h->idle_ms = clamp_ms(spec->idle_timeout_ms);
+    h->total_ms = clamp_ms(spec->total_timeout_ms);
     curl_easy_setopt(h->http.easy, CURLOPT_PRIVATE, j);
     if (curl_multi_add_handle(l->multi, h->http.easy) != CURLM_OK) {
         cx_http_cleanup(&h->http);
@@ -391,6 +397,13 @@ int64_t cx_loop_add_http(cx_loop *l, const cx_http_job_spec *spec, char *err, si
     }
     h->in_multi = 1;
     return j->id;
+}
+
+static int64_t phase_ms(const http_job *h, const char *phase)
+{
+    return strcmp(phase, "first_byte") == 0 ? h->first_byte_ms
+           : strcmp(phase, "idle") == 0     ? h->idle_ms
+                                            : h->total_ms;
 }
 
 static void finish_http(cx_loop *l, size_t i, CURLcode rc, const char *phase, const char *cls,
@@ -412,7 +425,9 @@ static void finish_http(cx_loop *l, size_t i, CURLcode rc, const char *phase, co
         c.class_name = cls;
         c.timeout_phase = phase;
         c.timed_out = phase != NULL;
-        c.error = phase ? format_msg("%s timeout", phase) : format_msg("cancelled");
+        c.error = phase
+                      ? format_msg("%s timeout after %lldms", phase, (long long)phase_ms(h, phase))
+                      : format_msg("cancelled");
     } else if (o.class_name) {
         c.class_name = o.class_name;
         c.timeout_phase = o.timeout_phase;
@@ -468,7 +483,7 @@ int64_t cx_loop_add_timer(cx_loop *l, int64_t ms, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    j->timer_at_ns = j->start_ns + (ms > 0 ? ms : 0) * MS;
+    j->timer_at_ns = j->start_ns + clamp_ms(ms) * MS;
     return j->id;
 }
 
@@ -567,7 +582,7 @@ static void poll_once(cx_loop *l, int64_t wait_ns)
 
 size_t cx_loop_run(cx_loop *l, int64_t timeout_ms)
 {
-    int64_t until = timeout_ms < 0 ? INT64_MAX : cx_clock_now_ns() + timeout_ms * MS;
+    int64_t until = timeout_ms < 0 ? INT64_MAX : cx_clock_now_ns() + clamp_ms(timeout_ms) * MS;
     int running = 0;
     curl_multi_perform(l->multi, &running); /* starts transfers added since the last run */
     collect_http_done(l, cx_clock_now_ns());

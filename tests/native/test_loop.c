@@ -235,6 +235,7 @@ static void test_http(void)
     CHECK_STR(done[refused].class_name, CX_HTTP_TRANSPORT_UNREACHABLE);
     CHECK_STR(done[hang].class_name, CX_HTTP_TIMEOUT);
     CHECK_STR(done[hang].timeout_phase, "first_byte");
+    CHECK_STR(done[hang].error, "first_byte timeout after 300ms");
     CHECK(done[hang].timed_out);
     CHECK(done[hang].duration_ms >= 300 && done[hang].duration_ms < 3000);
     CHECK_STR(done[stall].timeout_phase, "idle");

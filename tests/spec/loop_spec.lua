@@ -99,7 +99,10 @@ describe("cx.core.loop", function()
     assert.is_true(first[1].ok)
     assert.same({}, loop:wait(30))
     assert.is_true(core.loop.monotonic_ms() - t0 >= 30)
-    local sleeper = loop:spawn { argv = { "sleep", "300" } }
+    local sleeper = loop:spawn { argv = { "sleep", "300" }, timeout_ms = math.maxinteger }
+    local forever = loop:timer(math.maxinteger) -- means never, without overflowing
+    assert.same({}, loop:wait(10))
+    assert.is_true(loop:cancel(forever))
     assert.is_true(loop:cancel(long))
     assert.is_true(loop:cancel(sleeper))
     local ok, msg, class = loop:cancel(123456)
