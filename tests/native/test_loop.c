@@ -139,7 +139,17 @@ static void test_stdin(void)
     int64_t b = spawn(l, sha, prompt, len, 20000, -1);
     int64_t start = cx_clock_now_ms();
     int64_t c = spawn(l, deaf, prompt, len, 300, 2000);
+    /* cat writes back while we still write: both directions must flow at once. */
+    const char *cat[] = {"cat", NULL};
+    int64_t echo[4];
+    for (int i = 0; i < 4; i++)
+        echo[i] = spawn(l, cat, prompt, len, 20000, -1);
     drain(l);
+    for (int i = 0; i < 4; i++) {
+        CHECK(done[echo[i]].ok);
+        CHECK_INT(done[echo[i]].out_len, len);
+        CHECK(done[echo[i]].out && memcmp(done[echo[i]].out, prompt, len) == 0);
+    }
     CHECK(done[a].ok);
     CHECK_STR(done[a].out, "10485760\n");
     CHECK_INT(done[a].stdin_written, len);
