@@ -7,10 +7,16 @@ N=${BENCH_HTTP_REQUESTS:-1000}
 C=16
 cc -O2 -o "$bench_build/http_server" "$root/bench/http_server.c"
 out="$bench_build/http_server.port"
+rm -f "$out" # a stale port from an earlier run must not be read before the server writes its own
 "$bench_build/http_server" 120 > "$out" &
 server=$!
 trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true' EXIT INT TERM
-while [ ! -s "$out" ]; do sleep 0.05; done
+tries=0
+until grep -q '^[0-9][0-9]*$' "$out" 2>/dev/null; do
+    tries=$((tries + 1))
+    [ $tries -lt 200 ] || { echo "bench/http.sh: the server did not start" >&2; exit 1; }
+    sleep 0.05
+done
 url="http://127.0.0.1:$(cat "$out")/"
 
 cfg="$bench_build/curl_parallel.cfg"
