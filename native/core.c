@@ -10,11 +10,8 @@ typedef struct binding {
 } binding;
 
 static const binding bindings[] = {
-    {"json", cx_lua_open_json},
-    {"digest", cx_lua_open_digest},
-    {"fs", cx_lua_open_fs},
-    {"runlog", cx_lua_open_runlog},
-    {"loop", cx_lua_open_loop},
+    {"json", cx_lua_open_json},     {"digest", cx_lua_open_digest}, {"fs", cx_lua_open_fs},
+    {"runlog", cx_lua_open_runlog}, {"loop", cx_lua_open_loop},
 };
 
 int luaopen_cx_core(lua_State *L)
