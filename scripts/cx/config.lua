@@ -93,6 +93,12 @@ function config.timeout_for(label)
   return timeout_env("CX_CMD_TIMEOUT_SECS") or config.DEFAULT_TIMEOUT_SECS, "CMD"
 end
 
+--- The timeout of one LLM attempt, whatever the adapter (codex, ollama, HTTP or mock):
+--- CX_TIMEOUT_LLM_SECS, else CX_CMD_TIMEOUT_SECS, else 120 s.
+function config.llm_timeout_secs()
+  return timeout_env("CX_TIMEOUT_LLM_SECS") or timeout_env("CX_CMD_TIMEOUT_SECS") or config.DEFAULT_TIMEOUT_SECS
+end
+
 local function pref(state, key)
   local prefs = type(state) == "table" and state.preferences
   local v = type(prefs) == "table" and prefs[key] or nil

@@ -12,6 +12,11 @@ local state = require "cx.state"
 
 local M = {}
 
+--- Whole milliseconds since a core.loop.monotonic_ms() reading.
+function M.elapsed_ms(started)
+  return math.tointeger(math.floor(core.loop.monotonic_ms() - started + 0.5))
+end
+
 local function chars(s)
   return utf8.len(s) or #s
 end
@@ -97,7 +102,7 @@ function M.run_captured(opts)
   end
   merge(fields, M.result_fields(result))
   fields.schema_enforced = false
-  fields.duration_ms = core.loop.monotonic_ms() - started
+  fields.duration_ms = M.elapsed_ms(started)
   local row = runlog.row(opts.tool, fields)
   runlog.append(row)
   return { result = result, exit_code = cap and cap.exit_code or 1, row = row, descriptor = d }

@@ -91,7 +91,7 @@ function M.run(opts)
     fields.failure_class = "schema_invalid"
     out = { ok = false, kind = "schema", quarantine_id = qid, raw = final.raw_response or "", reason = res.reason }
   end
-  fields.duration_ms = core.loop.monotonic_ms() - (opts.started_ms or core.loop.monotonic_ms())
+  fields.duration_ms = execute.elapsed_ms(opts.started_ms or core.loop.monotonic_ms())
   runlog.append(runlog.row(opts.tool, fields))
   return out
 end

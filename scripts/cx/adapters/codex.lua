@@ -47,7 +47,7 @@ function M.start(loop, d, req)
     argv = argv, stdin = req.prompt, timeout_ms = req.timeout_secs * 1000, grace_ms = req.grace_ms or 2000,
   })
   if not id then
-    return nil, R.fail("spawn_failed", label .. " spawn failed: " .. tostring(err), { command_label = label })
+    return nil, R.fail("spawn_failed", R.spawn_reason(label, err), { command_label = label })
   end
   return { job = id, label = label, mode = req.mode, timeout_secs = req.timeout_secs }
 end
@@ -65,7 +65,7 @@ end
 function M.finish(att, c)
   local base = { duration_ms = c.duration_ms, exit_code = c.exit_code, signal = c.signal }
   if c.class == "spawn_failed" then
-    return R.fail("spawn_failed", att.label .. " spawn failed: " .. tostring(c.error), base)
+    return R.fail("spawn_failed", R.spawn_reason(att.label, c.error), base)
   end
   local parsed = att.mode ~= "plain" and core.envelope.parse("codex", c.stdout or "") or nil
   if c.timed_out then

@@ -71,7 +71,7 @@ function M.run(d, request)
   local a, failure = M.start(loop, d, request)
   if not a then
     loop:close()
-    failure.duration_ms = core.loop.monotonic_ms() - started
+    failure.duration_ms = math.tointeger(math.floor(core.loop.monotonic_ms() - started + 0.5))
     return failure
   end
   local result

@@ -28,7 +28,7 @@ function M.start(loop, d, req)
     stdin = req.prompt, timeout_ms = req.timeout_secs * 1000, grace_ms = req.grace_ms or 2000,
   })
   if not id then
-    return nil, R.fail("spawn_failed", M.label .. " spawn failed: " .. tostring(err), { command_label = M.label })
+    return nil, R.fail("spawn_failed", M.R.spawn_reason(label, err), { command_label = M.label })
   end
   return { job = id, mode = req.mode, timeout_secs = req.timeout_secs }
 end
@@ -36,7 +36,7 @@ end
 function M.finish(att, c)
   local base = { duration_ms = c.duration_ms, exit_code = c.exit_code, signal = c.signal }
   if c.class == "spawn_failed" then
-    return R.fail("spawn_failed", M.label .. " spawn failed: " .. tostring(c.error), base)
+    return R.fail("spawn_failed", R.spawn_reason(M.label, c.error), base)
   end
   if c.timed_out then
     base.timed_out, base.timeout_secs, base.command_label = true, att.timeout_secs, M.label

@@ -53,6 +53,11 @@ function M.redact(r, secret)
   return r
 end
 
+--- "<label> spawn failed: <OS error>" from the loop's spawn message (which names argv[0] itself).
+function M.spawn_reason(label, err)
+  return label .. " spawn failed: " .. (tostring(err):gsub("^.-spawn failed: ", ""))
+end
+
 --- The last meaningful line of a child's stderr, for messages (noise lines filtered by the caller).
 function M.last_line(text, skip)
   local last

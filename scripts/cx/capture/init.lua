@@ -3,6 +3,7 @@
 local core = require "cx.core"
 local config = require "cx.config"
 local reduce = require "cx.capture.reduce"
+local R = require "cx.adapters.result"
 local clip = require "cx.capture.clip"
 
 local M = {}
@@ -31,7 +32,7 @@ function M.run(argv, opts)
   local id, err = loop:spawn({ argv = argv, timeout_ms = secs * 1000, grace_ms = 2000, stdin = opts.stdin })
   if not id then
     loop:close()
-    return nil, label .. " spawn failed: " .. tostring(err), "spawn_failed"
+    return nil, R.spawn_reason(label, err), "spawn_failed"
   end
   local done
   while not done do
@@ -41,7 +42,7 @@ function M.run(argv, opts)
   end
   loop:close()
   if done.class == "spawn_failed" then
-    return nil, label .. " spawn failed: " .. tostring(done.error), "spawn_failed"
+    return nil, R.spawn_reason(label, done.error), "spawn_failed"
   end
   if done.timed_out then
     return nil, string.format("%s timed out after %ds", label, secs), "timeout", secs

@@ -2,7 +2,21 @@
 --- shows. Aliases map a compatibility name to its command.
 return {
   list = {
+    { name = "cx", module = "cx.commands.cx", summary = "run a command; its output is the prompt; print the plain reply" },
+    { name = "cxj", module = "cx.commands.cxj", summary = "run a command; its output is the prompt; print the JSONL events" },
+    { name = "cxo", module = "cx.commands.cxo", summary = "run a command; its output is the prompt; print the agent's reply" },
+    { name = "cxol", module = "cx.commands.cxol", summary = "same as cx (plain reply)" },
+    { name = "commitjson", module = "cx.commands.commitjson", summary = "commit object from the staged diff (schema-checked)" },
+    { name = "commitmsg", module = "cx.commands.commitmsg", summary = "commit message from the staged diff (schema-checked)" },
     { name = "diag", module = "cx.commands.diag", summary = "diagnose configuration and the last N runs" },
+    { name = "diffsum", module = "cx.commands.diffsum", summary = "PR summary of the unstaged diff (schema-checked)" },
+    {
+      name = "diffsum-staged",
+      module = "cx.commands.diffsum_staged",
+      summary = "PR summary of the staged diff (schema-checked)",
+    },
+    { name = "doctor", module = "cx.commands.doctor", summary = "check each adapter and ping the selected one" },
+    { name = "llm", module = "cx.commands.llm", summary = "show or set the LLM backend and model" },
     { name = "log-tail", module = "cx.commands.log_tail", summary = "print the last N rows of the run log" },
     { name = "logs", module = "cx.commands.logs", summary = "validate, measure (stats) or migrate the run log" },
     {
