@@ -12,6 +12,8 @@ typedef struct binding {
 static const binding bindings[] = {
     {"json", cx_lua_open_json},
     {"digest", cx_lua_open_digest},
+    {"fs", cx_lua_open_fs},
+    {"runlog", cx_lua_open_runlog},
 };
 
 int luaopen_cx_core(lua_State *L)

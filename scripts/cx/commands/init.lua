@@ -2,7 +2,11 @@
 --- shows. Aliases map a compatibility name to its command.
 return {
   list = {
+    { name = "log-tail", module = "cx.commands.log_tail", summary = "print the last N rows of the run log" },
     { name = "version", module = "cx.commands.version", summary = "print the version and build facts" },
+    { name = "logs", module = "cx.commands.logs", summary = "validate, measure (stats) or migrate the run log" },
+    -- the reference's `telemetry` is `logs stats`; cx.commands.logs dispatches on the name
+    { name = "telemetry", module = "cx.commands.logs", summary = "run-log telemetry (same as `logs stats`)" },
   },
   aliases = {},
 }
