@@ -22,6 +22,13 @@ local function join(dir, name)
   return dir .. "/" .. name
 end
 
+-- A clean absolute path for messages (`bin/../policies/x.lua` -> `/opt/cx/policies/x.lua`).
+local function clean(path)
+  local ok, core = pcall(require, "cx.core")
+  local real = ok and core.fs and core.fs.realpath and core.fs.realpath(path)
+  return real or path
+end
+
 local function file_exists(path)
   local f = io.open(path, "rb")
   if f then f:close() end
@@ -32,8 +39,13 @@ end
 function policy.shipped_dir()
   local src = debug.getinfo(1, "S").source
   if src:sub(1, 1) ~= "@" then return nil end
-  local dir = src:sub(2):match("^(.*)/[^/]*$") or "." -- .../scripts/cx
-  return dir .. "/../../policies"
+  local function parent(d)
+    if d == "." or d == "" then return ".." end
+    return d:match("^(.*)/[^/]*$") or "."
+  end
+  local root = parent(parent(parent(src:sub(2)))) -- <root>/scripts/cx/policy.lua
+  if root == "" then root = "/" end
+  return join(root, "policies")
 end
 
 local function valid_name(name)
@@ -47,12 +59,12 @@ function policy.find(name, opts)
   if not valid_name(name) then return nil, "invalid policy name: " .. tostring(name), "usage" end
   if opts.policies_dir then
     local p = join(opts.policies_dir, name .. ".lua")
-    if file_exists(p) then return p, "repo" end
+    if file_exists(p) then return clean(p), "repo" end
   end
   local shipped = opts.shipped_dir or policy.shipped_dir()
   if shipped then
     local p = join(shipped, name .. ".lua")
-    if file_exists(p) then return p, "shipped" end
+    if file_exists(p) then return clean(p), "shipped" end
   end
   local p = package.searchpath("cx.policies." .. name, package.path)
   if p then return p, "module" end
