@@ -6,7 +6,8 @@ return {
     { name = "schema", module = "cx.commands.schema", summary = "list the JSON schemas of the structured commands" },
     { name = "quarantine", module = "cx.commands.quarantine",
       summary = "list or show quarantined structured-command failures" },
-    { name = "policy", module = "cx.commands.policy", summary = "show a policy, or check a command against command_safety" },
+    { name = "policy", module = "cx.commands.policy",
+      summary = "show a policy, or check a command against command_safety" },
     { name = "version", module = "cx.commands.version", summary = "print the version and build facts" },
     { name = "logs", module = "cx.commands.logs", summary = "validate, measure (stats) or migrate the run log" },
     -- the reference's `telemetry` is `logs stats`; cx.commands.logs dispatches on the name

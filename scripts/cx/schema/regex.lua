@@ -144,6 +144,12 @@ local function at_word_boundary(st, i)
   return a ~= b
 end
 
+function Parser:group_body()
+  local inner = self:alternation()
+  if not self:accept(")") then fail(self, "missing )") end
+  return inner
+end
+
 function Parser:atom()
   local c = self:next_cp()
   local ch = utf8.char(c)
@@ -153,8 +159,8 @@ function Parser:atom()
   if ch == "[" then return char_node(self:class()) end
   if ch == "(" then
     if self:accept("?") then
-      if self:accept(":") then
-        -- non-capturing group
+      if self:accept(":") then -- non-capturing group: nothing more to read
+        return self:group_body()
       elseif self:peek() == 60 and self:peek(1) ~= 61 and self:peek(1) ~= 33 then -- (?<name>
         while self:peek() and self:peek() ~= 62 do self.pos = self.pos + 1 end
         if not self:accept(">") then fail(self, "unterminated group name") end
@@ -162,9 +168,7 @@ function Parser:atom()
         fail(self, "lookaround assertions are not supported")
       end
     end
-    local inner = self:alternation()
-    if not self:accept(")") then fail(self, "missing )") end
-    return inner
+    return self:group_body()
   end
   if ch == ")" then fail(self, "unmatched )") end
   if ch == "*" or ch == "+" or ch == "?" then fail(self, "nothing to repeat") end

@@ -519,7 +519,8 @@ function Run:k_contains(v, inst, path, node, depth)
   local max = node.kw.maxContains
   if count < min then
     if min == 1 then
-      self:add(path, "contains", kptr(node, "contains"), "None of " .. show(inst) .. " are valid under the given schema")
+      self:add(path, "contains", kptr(node, "contains"),
+        "None of " .. show(inst) .. " are valid under the given schema")
     else
       self:add(path, "minContains", kptr(node, "minContains"),
         string.format("%s contains fewer than %d matching items", show(inst), min))
@@ -649,7 +650,8 @@ function Run:k_oneOf(v, inst, path, node, depth)
   if n == 0 then
     self:add(path, "oneOf", kptr(node, "oneOf"), show(inst) .. " is not valid under any of the given schemas")
   elseif n > 1 then
-    self:add(path, "oneOf", kptr(node, "oneOf"), show(inst) .. " is valid under more than one of the given schemas")
+    self:add(path, "oneOf", kptr(node, "oneOf"),
+      show(inst) .. " is valid under more than one of the given schemas")
   end
 end
 
