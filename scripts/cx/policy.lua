@@ -12,10 +12,12 @@ local policy = {}
 
 policy.DEFAULT_BUDGET = 10000000 -- VM instructions per call (and for loading the chunk)
 policy.MAX_STRING = 16 * 1024 * 1024 -- string.rep results above this are refused
+policy.MAX_MEMORY_KB = 256 * 1024 -- heap growth during one call above this stops the policy
 local HOOK_STEP = 1000
 
--- The budget error, recognised by identity so a policy's pcall cannot swallow it.
+-- The budget errors, recognised by identity so a policy's pcall cannot swallow them.
 local BUDGET = setmetatable({}, { __tostring = function() return "policy instruction budget exceeded" end })
+local MEMORY = setmetatable({}, { __tostring = function() return "policy memory budget exceeded" end })
 
 local function join(dir, name)
   if dir:sub(-1) == "/" then return dir .. name end
@@ -96,7 +98,7 @@ end
 -- pcall for policies: a budget stop is not an error they may catch.
 local function sandbox_pcall(f, ...)
   local r = table.pack(pcall(f, ...))
-  if not r[1] and rawequal(r[2], BUDGET) then error(BUDGET, 0) end
+  if not r[1] and (rawequal(r[2], BUDGET) or rawequal(r[2], MEMORY)) then error(r[2], 0) end
   return table.unpack(r, 1, r.n)
 end
 
@@ -142,13 +144,16 @@ local function guarded(path, budget, fn, ...)
   local string_mt = debug.getmetatable("")
   local saved_index = string_mt.__index
   local old_hook, old_mask, old_count = debug.gethook()
+  local base_kb = collectgarbage("count")
+  local function stop(kind)
+    local info = debug.getinfo(3, "Sl")
+    if info and info.currentline and info.currentline > 0 then where = info.currentline end
+    error(kind, 0)
+  end
   local function hook()
     used = used + HOOK_STEP
-    if used > budget then
-      local info = debug.getinfo(2, "Sl")
-      if info and info.currentline and info.currentline > 0 then where = info.currentline end
-      error(BUDGET, 0)
-    end
+    if used > budget then stop(BUDGET) end
+    if collectgarbage("count") - base_kb > policy.MAX_MEMORY_KB then stop(MEMORY) end
   end
   string_mt.__index = policy._string_index
   debug.sethook(hook, "", HOOK_STEP)
@@ -160,6 +165,11 @@ local function guarded(path, budget, fn, ...)
   if rawequal(err, BUDGET) then
     return false, string.format("%s:%s: policy stopped: it exceeded its budget of %d instructions", path,
       where or "?", budget)
+  end
+  if rawequal(err, MEMORY) then
+    collectgarbage()
+    return false, string.format("%s:%s: policy stopped: it grew the heap by more than %d MB", path,
+      where or "?", policy.MAX_MEMORY_KB // 1024)
   end
   if type(err) ~= "string" then err = "policy raised a non-string error (" .. type(err) .. ")" end
   if not err:find(path, 1, true) then err = path .. ": " .. err end

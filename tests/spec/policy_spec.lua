@@ -151,3 +151,18 @@ describe("policy sandbox", function()
     assert.matches("invalid policy name", err)
   end)
 end)
+
+describe("policy sandbox memory", function()
+  it("stops a policy that grows the heap without bound", function()
+    local dir = h.tmpdir()
+    h.write(dir .. "/hog.lua", "return { f = function()\n  local t = {}\n  while true do t[#t + 1] = {} end\nend }")
+    local saved = policy.MAX_MEMORY_KB
+    policy.MAX_MEMORY_KB = 8 * 1024
+    local p = assert(policy.load("hog", { policies_dir = dir, budget = 1e9 }))
+    local r, err = policy.call(p, "f")
+    policy.MAX_MEMORY_KB = saved
+    h.rm(dir)
+    assert.is_nil(r)
+    assert.matches("hog%.lua:3: policy stopped: it grew the heap by more than 8 MB", err)
+  end)
+end)
