@@ -136,9 +136,9 @@ local function copy_data(v, what, seen)
 end
 policy.copy_data = copy_data
 
--- Run fn(...) under the instruction budget with the sandbox string methods in place; returns
+-- Run fn(...) under the instruction budget with string_lib as the string methods; returns
 -- true, results... or false, message.
-local function guarded(path, budget, fn, ...)
+local function guarded(path, budget, string_lib, fn, ...)
   local used = 0
   local where = nil
   local string_mt = debug.getmetatable("")
@@ -155,7 +155,7 @@ local function guarded(path, budget, fn, ...)
     if used > budget then stop(BUDGET) end
     if collectgarbage("count") - base_kb > policy.MAX_MEMORY_KB then stop(MEMORY) end
   end
-  string_mt.__index = policy._string_index
+  string_mt.__index = string_lib
   debug.sethook(hook, "", HOOK_STEP)
   local r = table.pack(pcall(fn, ...))
   debug.sethook(old_hook, old_mask, old_count)
@@ -189,11 +189,10 @@ function policy.load(name, opts)
   f:close()
   if not text then return nil, "failed to read " .. path, "io" end
   local env = new_env()
-  policy._string_index = env.string
   local chunk, lerr = load(text, "@" .. path, "t", env)
   if not chunk then return nil, lerr, "syntax" end
   local budget = opts.budget or policy.DEFAULT_BUDGET
-  local ok, exports = guarded(path, budget, chunk)
+  local ok, exports = guarded(path, budget, env.string, chunk)
   if not ok then return nil, exports, "runtime" end
   if type(exports) ~= "table" then
     return nil, path .. ": a policy must return a table of functions (got " .. type(exports) .. ")", "invalid"
@@ -210,8 +209,7 @@ function policy.call(handle, fname, ...)
   end
   local args = table.pack(...)
   for i = 1, args.n do args[i] = copy_data(args[i], "argument " .. i) end
-  policy._string_index = handle.env.string
-  local ok, result = guarded(handle.path, handle.budget, fn, table.unpack(args, 1, args.n))
+  local ok, result = guarded(handle.path, handle.budget, handle.env.string, fn, table.unpack(args, 1, args.n))
   if not ok then return nil, result, "runtime" end
   local cok, copied = pcall(copy_data, result, fname .. "() result")
   if not cok then return nil, handle.path .. ": " .. copied, "invalid" end
