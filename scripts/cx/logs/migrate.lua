@@ -121,14 +121,13 @@ local function copy_file(src, dst)
 end
 
 local function convert(log, tmp, summary)
-  local iter, err = core.runlog.lines(log)
-  if not iter then return nil, err end
-  local out
-  out, err = io.open(tmp, "wb")
+  local step, box, init, closing = core.runlog.lines(log)
+  if not step then return nil, box end
+  local out, err = io.open(tmp, "wb")
   if not out then return nil, "cannot write " .. tmp .. ": " .. tostring(err) end
   local failure
   local ok, ierr = pcall(function()
-    for lineno, text in iter do
+    for lineno, text in step, box, init, closing do
       if not utf8.len(text) then
         failure = string.format("line %d: read error: stream did not contain valid UTF-8", lineno)
         return

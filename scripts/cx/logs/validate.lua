@@ -138,11 +138,11 @@ end
 function validate.file(path, opts)
   local native = core.runlog
   if not native then return nil, "run log reader unavailable", "io" end
-  local iter, err, class = native.lines(path)
-  if not iter then return nil, err, class end
+  local step, box, init, closing = native.lines(path)
+  if not step then return nil, box, init end
   local st = validate.new({ log_file = path, legacy_ok = opts.legacy_ok })
   local ok, ierr = pcall(function()
-    for lineno, text, torn in iter do
+    for lineno, text, torn in step, box, init, closing do
       validate.line(st, lineno, text, torn)
     end
   end)
