@@ -83,4 +83,19 @@ function structured.quarantine_record(opts, result)
   }
 end
 
+--- Record a failed run as the reference does (logs.md §6.4 steps 1-2, in that order): the quarantine
+--- file, then the schema_failures.jsonl row. where = { quarantine_dir, schema_failures_file }.
+--- Returns the quarantine id and the written record, or nil and the first error
+--- (`failed to write <path>: ...`). The run-log rows (step 3) are the caller's.
+function structured.record_failure(opts, result, where)
+  local quarantine = require "cx.quarantine"
+  local runlog = require "cx.runlog"
+  local id, path_or_err, rec = quarantine.write(where.quarantine_dir, structured.quarantine_record(opts, result))
+  if not id then return nil, path_or_err end
+  local ok, err = runlog.append_schema_failure({ quarantine_id = id, raw_sha256 = rec.raw_sha256, reason = rec.reason,
+    tool = rec.tool, ts = rec.ts }, where.schema_failures_file)
+  if not ok then return nil, err end
+  return id, rec
+end
+
 return structured

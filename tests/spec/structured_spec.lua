@@ -120,3 +120,26 @@ describe("structured pipeline", function()
     assert.matches("^invalid JSON: ", reason)
   end)
 end)
+
+describe("structured.record_failure", function()
+  local h = require "helpers.cli"
+  local json = require "cx.json"
+  local quarantine = require "cx.quarantine"
+
+  it("writes the quarantine file, then the schema_failures row pointing at it", function()
+    local dir = h.tmpdir()
+    local schema = assert(registry.load(nil, "next"))
+    local invoke = scripted("nope", "still nope")
+    local opts = { tool = "cxrs_next", schema = schema, task_input = "input", invoke = invoke }
+    local r = structured.run(opts)
+    local id, rec = assert(structured.record_failure(opts, r, {
+      quarantine_dir = dir .. "/quarantine", schema_failures_file = dir .. "/cxlogs/schema_failures.jsonl" }))
+    local stored = assert(quarantine.show(dir .. "/quarantine", id))
+    assert.equal(r.reason, stored.reason)
+    assert.equal(2, #stored.attempts)
+    local line = h.slurp(dir .. "/cxlogs/schema_failures.jsonl")
+    assert.equal(json.encode({ quarantine_id = id, raw_sha256 = core.digest.sha256_hex("still nope"),
+      reason = r.reason, tool = "cxrs_next", ts = rec.ts }) .. "\n", line)
+    h.rm(dir)
+  end)
+end)
