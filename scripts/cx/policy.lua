@@ -73,6 +73,31 @@ function policy.find(name, opts)
   return nil, "policy not found: " .. name, "not_found"
 end
 
+--- The policies visible from opts.policies_dir and the shipped directory, sorted by name:
+--- { { name, path, origin = "repo" | "shipped", overrides = true when a repo file hides a shipped one } }.
+function policy.list(opts)
+  opts = opts or {}
+  local ok, core = pcall(require, "cx.core")
+  local list_dir = ok and core.fs and core.fs.list_dir
+  if not list_dir then return {} end
+  local by_name = {}
+  local function scan(dir, origin)
+    for _, f in ipairs(dir and list_dir(dir) or {}) do
+      local name = f:match("^([%w_%-]+)%.lua$")
+      if name then
+        local prev = by_name[name]
+        by_name[name] = { name = name, path = clean(join(dir, f)), origin = origin, overrides = prev ~= nil }
+      end
+    end
+  end
+  scan(opts.shipped_dir or policy.shipped_dir(), "shipped")
+  scan(opts.policies_dir, "repo")
+  local out = {}
+  for _, e in pairs(by_name) do out[#out + 1] = e end
+  table.sort(out, function(a, b) return a.name < b.name end)
+  return out
+end
+
 ---------------------------------------------------------------------------------------------------
 -- The sandbox
 

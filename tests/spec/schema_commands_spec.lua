@@ -139,6 +139,21 @@ describe("cx policy", function()
     assert.equal("blocked: no ls here\n", r.stdout)
   end)
 
+  it("lists shipped policies and marks repository overrides", function()
+    local r = h.cx({ "policy", "list" }, { cwd = repo })
+    assert.equal(0, r.code)
+    assert.matches("\n%- command_safety %([^\n]*/policies/command_safety%.lua%) %[shipped%]\n", r.stdout)
+    os.execute("mkdir -p " .. h.quote(repo .. "/.codex/policies"))
+    h.write(repo .. "/.codex/policies/command_safety.lua", "return {}")
+    r = h.cx({ "policy", "list", "--json" }, { cwd = repo })
+    local v = assert(json.decode(r.stdout))
+    local entry
+    for _, e in ipairs(v.policies) do
+      if e.name == "command_safety" then entry = e end
+    end
+    assert.same({ "repo", true }, { entry.origin, entry.overrides })
+  end)
+
   it("checks a command: blocked exits 1, allowed exits 0", function()
     local r = h.cx({ "policy", "check", "command_safety", "rm", "-rf", "/" }, { cwd = repo })
     assert.equal(1, r.code)

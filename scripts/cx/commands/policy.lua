@@ -1,4 +1,5 @@
---- `cx policy show [name]` and `cx policy check <name> <command...>`: the editable Lua policies.
+--- `cx policy list`, `cx policy show [name]` and `cx policy check <name> <command...>`: the editable
+--- Lua policies.
 --- `show` prints which file is active (a repository override in .codex/policies/ wins over the
 --- shipped one) and its text; `check` runs the command-safety policy on one command line.
 local args = require "cx.args"
@@ -14,6 +15,8 @@ function M.parser()
   local p = args.parser("policy", "Show the active Lua policies and try them out.",
     "A file .codex/policies/<name>.lua overrides the shipped policy of the same name.\n"
       .. "check exits 0 when the command is allowed, 1 when it is blocked.")
+  local list = p:command("list", "List the policies: shipped ones and repository overrides.")
+  list:flag("--json", "Print one JSON object.")
   local show = p:command("show", "Print the active policy's source path and text.")
   show:argument("name", "The policy (default " .. DEFAULT_POLICY .. ")."):args("?")
   local check = p:command("check", "Classify a shell command with a policy's check(cmd).")
@@ -31,6 +34,26 @@ end
 local function policies_dir()
   local p = paths.resolve()
   return p and p.policies_dir or nil
+end
+
+local function run_list(opts)
+  local dir = policies_dir()
+  local entries = policy.list({ policies_dir = dir })
+  if opts.json then
+    local list = {}
+    for i, e in ipairs(entries) do
+      list[i] = { name = e.name, path = e.path, origin = e.origin, overrides = e.overrides }
+    end
+    io.stdout:write(json.encode({ policies_dir = dir or json.null, policies = json.array(list) }), "\n")
+    return 0
+  end
+  local lines = { "policies_dir: " .. (dir or "<none>") }
+  for _, e in ipairs(entries) do
+    lines[#lines + 1] = string.format("- %s (%s) [%s%s]", e.name, e.path, e.origin,
+      e.overrides and ", overrides shipped" or "")
+  end
+  io.stdout:write(table.concat(lines, "\n"), "\n")
+  return 0
 end
 
 local function run_show(name)
@@ -98,6 +121,7 @@ function M.run(argv)
   end
   local opts, code = args.parse(M.parser(), argv)
   if not opts then return code end
+  if opts.list then return run_list(opts) end
   if opts.show then return run_show(opts.name or DEFAULT_POLICY) end
   return run_check(opts)
 end
