@@ -113,7 +113,7 @@ local function sandbox_string()
   local s = copy_lib(string, { dump = true })
   local rep = string.rep
   s.rep = function(str, n, sep)
-    local size = #tostring(str) * math.max(0, tonumber(n) or 0)
+    local size = (#tostring(str) + #tostring(sep or "")) * math.max(0, tonumber(n) or 0)
     if size > policy.MAX_STRING then error("string.rep result too large", 2) end
     return rep(str, n, sep)
   end

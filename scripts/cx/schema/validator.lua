@@ -279,7 +279,7 @@ function Compiler:compile(schema, ptr)
     return node
   end
   if not is_object(schema) then
-    self:problem(ptr == "" and "" or ptr, "a schema must be an object or a boolean")
+    self:problem(ptr, "a schema must be an object or a boolean")
     node.bool = true
     return node
   end
