@@ -41,6 +41,28 @@ describe("cx schema list", function()
     assert.matches("^cx schema: invalid schema JSON [^\n]*bad%.schema%.json: ", r.stderr)
   end)
 
+  it("validates a document from stdin or a file, listing every error with its path", function()
+    local r = h.cx({ "schema", "validate", "next" }, { cwd = repo, stdin = '{"commands":["",1],"x":1}' })
+    assert.equal(1, r.code)
+    assert.equal('invalid: schema_validation_failed: "" is shorter than 1 character | 1 is not of type "string" | '
+      .. "Additional properties are not allowed ('x' was unexpected)\n"
+      .. '- /commands/0: "" is shorter than 1 character\n'
+      .. '- /commands/1: 1 is not of type "string"\n'
+      .. "- /: Additional properties are not allowed ('x' was unexpected)\n", r.stdout)
+    h.write(repo .. "/ok.json", '{"commands":["ls"]}')
+    r = h.cx({ "schema", "validate", "--json", "next", repo .. "/ok.json" }, { cwd = repo })
+    assert.equal(0, r.code)
+    assert.same({ valid = true, reason = json.null, schema = "builtin:next", errors = {} }, json.decode(r.stdout))
+  end)
+
+  it("refuses to validate against a schema with unsupported keywords", function()
+    os.execute("mkdir -p " .. h.quote(repo .. "/.codex/schemas"))
+    h.write(repo .. "/.codex/schemas/x.schema.json", '{"type":"object","properties":{"d":{"format":"date"}}}')
+    local r = h.cx({ "schema", "validate", "x" }, { cwd = repo, stdin = "{}" })
+    assert.equal(1, r.code)
+    assert.matches('unsupported keyword "format" at /properties/d/format', r.stderr, 1, true)
+  end)
+
   it("gives a usage error without a subcommand", function()
     local r = h.cx({ "schema" }, { cwd = repo })
     assert.equal(2, r.code)

@@ -4,7 +4,7 @@ return {
   list = {
     { name = "diag", module = "cx.commands.diag", summary = "diagnose configuration and the last N runs" },
     { name = "log-tail", module = "cx.commands.log_tail", summary = "print the last N rows of the run log" },
-    { name = "schema", module = "cx.commands.schema", summary = "list the JSON schemas of the structured commands" },
+    { name = "schema", module = "cx.commands.schema", summary = "list the JSON schemas, or validate a document" },
     { name = "quarantine", module = "cx.commands.quarantine",
       summary = "list or show quarantined structured-command failures" },
     { name = "policy", module = "cx.commands.policy",
