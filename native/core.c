@@ -14,6 +14,7 @@ static const binding bindings[] = {
     {"digest", cx_lua_open_digest},
     {"fs", cx_lua_open_fs},
     {"runlog", cx_lua_open_runlog},
+    {"loop", cx_lua_open_loop},
 };
 
 int luaopen_cx_core(lua_State *L)
