@@ -9,6 +9,7 @@ typedef struct binding {
     lua_CFunction open;
 } binding;
 
+/* clang-format off: one binding per line */
 static const binding bindings[] = {
     {"json", cx_lua_open_json},
     {"digest", cx_lua_open_digest},
@@ -16,6 +17,7 @@ static const binding bindings[] = {
     {"runlog", cx_lua_open_runlog},
     {"loop", cx_lua_open_loop},
 };
+/* clang-format on */
 
 int luaopen_cx_core(lua_State *L)
 {
