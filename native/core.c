@@ -9,7 +9,8 @@ typedef struct binding {
     lua_CFunction open;
 } binding;
 
-/* clang-format off: one binding per line */
+/* One binding per line, so each addition is its own line. */
+/* clang-format off */
 static const binding bindings[] = {
     {"json", cx_lua_open_json},
     {"digest", cx_lua_open_digest},
