@@ -18,6 +18,11 @@ return {
     { name = "doctor", module = "cx.commands.doctor", summary = "check each adapter and ping the selected one" },
     { name = "llm", module = "cx.commands.llm", summary = "show or set the LLM backend and model" },
     { name = "log-tail", module = "cx.commands.log_tail", summary = "print the last N rows of the run log" },
+    { name = "schema", module = "cx.commands.schema", summary = "list the JSON schemas, or validate a document" },
+    { name = "quarantine", module = "cx.commands.quarantine",
+      summary = "list or show quarantined structured-command failures" },
+    { name = "policy", module = "cx.commands.policy",
+      summary = "show a policy, or check a command against command_safety" },
     { name = "logs", module = "cx.commands.logs", summary = "validate, measure (stats) or migrate the run log" },
     {
       name = "optimize",
