@@ -30,6 +30,7 @@ end
 ---   schema      a loaded schema (cx.schema.registry.load)
 ---   task_input  the task input text
 ---   relaxed     true for CX_SCHEMA_RELAXED=1: relaxed envelope, no retry
+---   max_attempts  1 for a single attempt (replay); default 2 (1 when relaxed)
 ---   invoke      function(prompt) -> { text = agent_text, usage = ..., ... } | nil, message, class
 --- Returns one of
 ---   { ok = true, value =, json = compact text, attempt = n, attempts =, responses = }
@@ -41,7 +42,7 @@ function structured.run(opts)
   assert(type(opts.invoke) == "function", "structured.run: invoke must be a function")
   assert(opts.schema and opts.schema.compiled, "structured.run: schema must come from registry.load")
   local envelope = envelope_prompt.build(opts.schema.text, opts.task_input or "", opts.relaxed)
-  local max_attempts = opts.relaxed and 1 or 2
+  local max_attempts = opts.max_attempts or (opts.relaxed and 1 or 2)
   local attempts, responses = {}, {}
   local prompt = envelope
   local reason, errors, raw
