@@ -274,7 +274,8 @@ describe("fixture_server", function()
 
     it("text: --echo returns the request body, --content-type overrides the type", function()
       start("text", { echo = true, content_type = "application/x-custom" })
-      local r = curl({ "-i", "-H", "Content-Type: text/plain", "--data-binary", "captured output", srv.url .. "/infer" })
+      local r = curl({ "-i", "-H", "Content-Type: text/plain", "--data-binary", "captured output",
+        srv.url .. "/infer" })
       local head, body = headers_of(r)
       assert.matches("Content%-Type: application/x%-custom", head)
       assert.same({ text = "echo: captured output" }, json.decode(body))
@@ -320,7 +321,8 @@ describe("fixture_server", function()
 
     it("hang: accepts the request and never answers", function()
       start("hang")
-      local r = post_json(srv.url .. "/v1/responses", { model = "m", stream = true, input = "x" }, { "--max-time", "1" })
+      local r = post_json(srv.url .. "/v1/responses", { model = "m", stream = true, input = "x" },
+        { "--max-time", "1" })
       assert.equal(28, r.code) -- curl: operation timed out
       assert.equal("", r.stdout)
       assert.equal(1, #srv.requests())

@@ -4,7 +4,7 @@
 ---   local codex_home = require "helpers.codex_home"
 ---   local home = codex_home.make(srv.url .. "/v1", { request_max_retries = 0 })
 ---   -- home.dir, home.config (path of config.toml), home.env (for helpers.cli run: CODEX_HOME,
----   -- the API key variable, RUST_BACKTRACE unset), home.remove()
+---   -- the API key variable, RUST_BACKTRACE=0), home.remove()
 ---
 --- opts: model (default "gpt-5.5", a catalog model: no metadata warning item), env_key (default
 --- "FAKE_API_KEY"), api_key (default "fixture-key"), request_max_retries, stream_max_retries,
@@ -64,7 +64,8 @@ function M.make(base_url, opts)
   local f = assert(io.open(config, "wb"))
   f:write(M.config_text(base_url, opts))
   f:close()
-  local env = { CODEX_HOME = dir, RUST_BACKTRACE = false }
+  -- RUST_BACKTRACE=0 rather than unset: helpers.cli's env builder mis-orders "-u" after K=V pairs.
+  local env = { CODEX_HOME = dir, RUST_BACKTRACE = "0" }
   env[opts.env_key or "FAKE_API_KEY"] = opts.api_key or "fixture-key"
   return {
     dir = dir,
