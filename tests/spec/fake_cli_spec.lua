@@ -77,8 +77,14 @@ describe("fake codex", function()
       { bin = "timeout", env = { FAKE_CODEX_SCENARIO = "hang" } })
     assert.equal(124, r.code)
     assert.equal(h.slurp(CAPTURES .. "/hang_short.stdout.jsonl"), r.stdout)
-    local script = BIN .. "/codex exec </dev/null >/dev/null 2>&1 & p=$!; sleep 0.3; kill -TERM $p; wait $p"
-    local direct = h.run({ "-c", script }, { bin = "sh", env = { FAKE_CODEX_SCENARIO = "hang" } })
+    -- Signal it once its two lines have arrived; if SIGTERM did not end it, it would exit 0 after 20 s.
+    local fifo = os.tmpname()
+    os.remove(fifo)
+    local script = "mkfifo " .. h.quote(fifo) .. " && " .. BIN .. "/codex exec </dev/null >" .. h.quote(fifo)
+      .. " 2>/dev/null & p=$!; head -n 2 " .. h.quote(fifo) .. " >/dev/null; kill -TERM $p; wait $p"
+    local direct = h.run({ "-c", script },
+      { bin = "sh", env = { FAKE_CODEX_SCENARIO = "hang", FAKE_CODEX_SLEEP = "20" } })
+    os.remove(fifo)
     assert.equal(143, direct.code)
   end)
 
