@@ -152,7 +152,7 @@ describe("real codex CLI against the fixture server", function()
 
   it("never ends against a hanging server: our timeout must stop it", function()
     setup("hang", {}, { request_max_retries = 0, stream_max_retries = 0, stream_idle_timeout_ms = 1000 })
-    local r = codex_exec(home, "say hi", 3, workdir)
+    local r = codex_exec(home, "say hi", 5, workdir)
     assert.equal(124, r.code, r.stderr .. r.stdout) -- timeout(1): the watchdog fired
     local evs = events(r.stdout)
     assert.same({ "thread.started", "turn.started" }, types(evs))

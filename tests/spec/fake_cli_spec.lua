@@ -1,5 +1,6 @@
 -- The fake `codex` and `ollama` CLIs in tests/fixtures/bin, which adapter specs put first on PATH.
 local h = require "helpers.cli"
+local fake_cli = require "helpers.fake_cli"
 local json = require "cx.json"
 
 local BIN = h.root .. "/tests/fixtures/bin"
@@ -86,6 +87,14 @@ describe("fake codex", function()
       { bin = "sh", env = { FAKE_CODEX_SCENARIO = "hang", FAKE_CODEX_SLEEP = "20" } })
     os.remove(fifo)
     assert.equal(143, direct.code)
+  end)
+
+  it("is found first on PATH through helpers.fake_cli", function()
+    local r = h.run({ "-c", "codex exec --json - </dev/null" },
+      { bin = "sh", env = fake_cli.env({ FAKE_CODEX_SCENARIO = "usage_limit" }) })
+    assert.equal(1, r.code)
+    assert.equal(fake_cli.capture("usage_limit"), r.stdout)
+    assert.matches("usage limit", r.stdout)
   end)
 
   it("rejects an unknown scenario", function()
