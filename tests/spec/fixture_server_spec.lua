@@ -199,10 +199,10 @@ describe("fixture_server", function()
 
     it("fails with Ollama's {\"error\"} body", function()
       start("ollama", { status = 404, max_requests = 1 })
-      local r = post_json(srv.url .. "/api/generate", { model = "m", prompt = "x" }, { "-i" })
+      local r = post_json(srv.url .. "/api/generate", { model = "nomodel", prompt = "x" }, { "-i" })
       local head, body = headers_of(r)
       assert.matches("^HTTP/1.1 404", head)
-      assert.is_string(json.decode(body).error)
+      assert.same({ error = "model 'nomodel' not found" }, json.decode(body))
     end)
   end)
 
@@ -281,6 +281,12 @@ describe("fixture_server", function()
       assert.same({ text = "echo: captured output" }, json.decode(body))
     end)
 
+    it("jsonl: --body is sent verbatim, one chunk per line", function()
+      local body = '{"type":"item.completed","item":{"type":"agent_message","text":"x"}}\nnot json\n'
+      start("jsonl", { body = body })
+      assert.equal(body, curl({ "-d", "x", srv.url .. "/" }).stdout)
+    end)
+
     it("jsonl: codex-style lines with an item.completed and a turn.completed", function()
       start("jsonl", { text = "answer" })
       local lines = ndjson(curl({ "-d", "x", srv.url .. "/" }).stdout)
@@ -353,6 +359,14 @@ describe("fixture_server", function()
         { "-o", "/dev/null", "-w", "%{time_total}" })
       -- 5 events (4 deltas + done) => 4 gaps of 150 ms.
       assert.is_true(tonumber(r.stdout) >= 0.6, "took " .. r.stdout)
+    end)
+
+    it("error fault: OpenAI streams carry a data: {\"error\"} event and no [DONE]", function()
+      start("openai", { fault = "error" })
+      local events = sse(post_json(srv.url .. "/v1/chat/completions",
+        { model = "m", stream = true, messages = { { role = "user", content = "x" } } }).stdout)
+      assert.is_string(events[#events].data.error.message)
+      for _, e in ipairs(events) do assert.not_equal("[DONE]", e.raw) end
     end)
 
     it("error fault: Ollama streams end with an {\"error\"} line", function()
