@@ -271,7 +271,7 @@ local SUBCOMMANDS = { validate = run_validate, stats = run_stats, migrate = run_
 --- name is the registry name the CLI resolved ("logs", or "telemetry" for the alias).
 function M.run(argv, name)
   if argv[1] == "--help" or argv[1] == "-h" then
-    out(M.parser():get_help())
+    out(M.parser():get_help(), "\n")
     return 0
   end
   local rest = {}
