@@ -1,6 +1,7 @@
 /* One-pass JSON validation of a run-log line with top-level key lookup (see logcheck.h). */
 #include "logcheck.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -197,6 +198,25 @@ static void put_utf8(char *buf, size_t cap, size_t *n, unsigned cp)
     *n += k;
 }
 
+/* Reads the 4 hex digits after the 'u' at p->pos, leaving p->pos on the last digit. */
+static int parse_hex4(parser *p, unsigned *cp)
+{
+    *cp = 0;
+    for (int k = 0; k < 4; k++) {
+        if (++p->pos >= p->len) {
+            fail_eof(p, "EOF while parsing a string");
+            return -1;
+        }
+        int h = hexval(p->s[p->pos]);
+        if (h < 0) {
+            fail_here(p, "invalid escape");
+            return -1;
+        }
+        *cp = *cp * 16 + (unsigned)h;
+    }
+    return 0;
+}
+
 #define KEYBUF 96
 
 /* Parses a string whose opening quote is at p->pos. When key is non-NULL the decoded text goes
@@ -240,38 +260,36 @@ static int parse_string(parser *p, char *key, size_t *keylen)
             fail_here(p, "invalid escape");
             return -1;
         }
-        unsigned cp = 0;
-        for (int k = 0; k < 4; k++) {
-            if (++p->pos >= p->len) {
-                fail_eof(p, "EOF while parsing a string");
+        unsigned cp;
+        if (parse_hex4(p, &cp) != 0)
+            return -1;
+        /* Surrogates must come as a pair (the reference's parser rejects lone halves). */
+        if (cp >= 0xDC00 && cp <= 0xDFFF) {
+            fail_here(p, "lone leading surrogate in hex escape");
+            return -1;
+        }
+        if (cp >= 0xD800 && cp <= 0xDBFF) {
+            for (size_t k = 1; k <= 2; k++) {
+                if (p->pos + k >= p->len) {
+                    fail_eof(p, "EOF while parsing a string");
+                    return -1;
+                }
+                if (p->s[p->pos + k] != "\\u"[k - 1]) {
+                    fail_here(p, "unexpected end of hex escape");
+                    return -1;
+                }
+            }
+            p->pos += 2;
+            unsigned lo;
+            if (parse_hex4(p, &lo) != 0)
+                return -1;
+            if (lo < 0xDC00 || lo > 0xDFFF) {
+                fail_here(p, "lone leading surrogate in hex escape");
                 return -1;
             }
-            int h = hexval(p->s[p->pos]);
-            if (h < 0) {
-                fail_here(p, "invalid escape");
-                return -1;
-            }
-            cp = cp * 16 + (unsigned)h;
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
         }
         p->pos++;
-        /* A surrogate pair decodes to one code point; lone halves are kept as U+FFFD. */
-        if (cp >= 0xD800 && cp <= 0xDBFF && p->pos + 5 < p->len && p->s[p->pos] == '\\' &&
-            p->s[p->pos + 1] == 'u') {
-            unsigned lo = 0;
-            int ok = 1;
-            for (int k = 0; k < 4; k++) {
-                int h = hexval(p->s[p->pos + 2 + k]);
-                if (h < 0)
-                    ok = 0;
-                lo = lo * 16 + (unsigned)(h < 0 ? 0 : h);
-            }
-            if (ok && lo >= 0xDC00 && lo <= 0xDFFF) {
-                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-                p->pos += 6;
-            }
-        }
-        if (cp >= 0xD800 && cp <= 0xDFFF)
-            cp = 0xFFFD;
         if (key)
             put_utf8(key, KEYBUF, &n, cp);
         else
@@ -281,12 +299,45 @@ static int parse_string(parser *p, char *key, size_t *keylen)
     return -1;
 }
 
+static int parse_number_syntax(parser *p);
+
 static int is_digit(char ch)
 {
     return ch >= '0' && ch <= '9';
 }
 
+/* A number the reference's parser would read as an infinite f64 is an error there. */
+static int number_in_range(const char *s, size_t len)
+{
+    char small[64];
+    char *buf = len < sizeof small ? small : malloc(len + 1);
+    if (!buf)
+        return 1; /* cannot tell: accept */
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    double v = strtod(buf, NULL);
+    if (buf != small)
+        free(buf);
+    return !isinf(v);
+}
+
 static int parse_number(parser *p)
+{
+    size_t start = p->pos;
+    if (parse_number_syntax(p) != 0)
+        return -1;
+    size_t len = p->pos - start;
+    /* Only long mantissas or exponents can overflow a double. */
+    if (len > 300 || memchr(p->s + start, 'e', len) || memchr(p->s + start, 'E', len)) {
+        if (!number_in_range(p->s + start, len)) {
+            fail_at(p, p->pos, "number out of range", 0);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int parse_number_syntax(parser *p)
 {
     if (p->s[p->pos] == '-') {
         p->pos++;

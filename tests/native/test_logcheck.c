@@ -89,6 +89,21 @@ int main(void)
         c, "{\"a\":\"x\ty\"}",
         "control character (\\u0000-\\u001F) found while parsing a string at line 1 column 8", 0);
 
+    /* numbers that overflow a double */
+    check_invalid(c, "[1e400]", "number out of range at line 1 column 6", 0);
+    check_invalid(c, "-1.5E+309", "number out of range at line 1 column 9", 0);
+    CHECK_INT(run(c, "[1e-400, 1.7e308, 123456789012345678901234567890]").kind,
+              CX_LOGCHECK_NOT_OBJECT);
+
+    /* surrogates come in pairs */
+    check_invalid(c, "\"\\udc00\"", "lone leading surrogate in hex escape at line 1 column 7", 0);
+    check_invalid(c, "\"\\ud83dx\"", "unexpected end of hex escape at line 1 column 7", 0);
+    check_invalid(c, "\"\\ud83d\\u0041\"",
+                  "lone leading surrogate in hex escape at line 1 column 13", 0);
+    check_invalid(c, "\"\\ud83d\\", "EOF while parsing a string at line 1 column 8", 1);
+    check_invalid(c, "\"\\ud83d", "EOF while parsing a string at line 1 column 7", 1);
+    check_invalid(c, "\"\\ud8", "EOF while parsing a string at line 1 column 5", 1);
+
     /* nesting is bounded */
     char deep[300];
     memset(deep, '[', 200);

@@ -28,6 +28,34 @@ describe("cx.core.logcheck", function()
     assert.is_false(t3)
   end)
 
+  it("accepts exactly what the JSON decoder accepts, on 20000 mutated documents", function()
+    local json = require "cx.json"
+    local seeds = { '{"a":1,"b":[true,false,null,-1.5e-3,"x\\"y\\u00e9"],"c":{"d":{}}}', '[1,2,{"k":"v"}]',
+      '"s"', "0", "-0.0e+1", '{"a":"\\ud83d\\ude00"}' }
+    local alphabet = '{}[]":,.-+eE0123456789truefalsn\\ u\t'
+    math.randomseed(42)
+    local disagreements = {}
+    for _ = 1, 20000 do
+      local s = seeds[math.random(#seeds)]
+      for _ = 1, math.random(1, 3) do
+        local op, p = math.random(3), math.random(0, #s)
+        if op == 1 then
+          s = s:sub(1, p)
+        elseif op == 2 then
+          local i = math.random(#alphabet)
+          s = s:sub(1, p) .. alphabet:sub(i, i) .. s:sub(p + 1)
+        else
+          s = s:sub(1, p) .. s:sub(p + 2)
+        end
+      end
+      local kind = c:check(s)
+      if kind ~= "blank" and (kind == "object" or kind == "not_object") ~= (json.decode(s) ~= nil) then
+        disagreements[#disagreements + 1] = s
+      end
+    end
+    assert.same({}, disagreements)
+  end)
+
   it("rejects bad arguments", function()
     local many = {}
     for i = 1, 64 do many[i] = "k" .. i end

@@ -160,3 +160,15 @@ describe("cx logs validate", function()
     assert.truthy(r.stdout:find("entries_scanned: 2\n", 1, true))
   end)
 end)
+
+describe("cx logs --help", function()
+  it("prints the help for logs, its subcommands and telemetry", function()
+    for _, argv in ipairs({ { "logs", "--help" }, { "logs", "stats", "-h" }, { "help", "logs" },
+      { "telemetry", "--help" } }) do
+      local r = h.cx(argv)
+      assert.equal(0, r.code, table.concat(argv, " "))
+      assert.truthy(r.stdout:find("Usage: cx logs", 1, true))
+      assert.truthy(r.stdout:find("migrate [--out PATH] [--in-place]", 1, true))
+    end
+  end)
+end)
