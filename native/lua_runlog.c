@@ -40,8 +40,8 @@ static int l_append(lua_State *L)
     const char *line = luaL_checklstring(L, 2, &len);
     char err[512];
     int rc = cx_runlog_append(path, line, len, err, sizeof err);
-    if (rc != CX_RUNLOG_OK)
-        return push_fail(L, rc, err);
+    if (rc != CX_RUNLOG_OK) /* append creates what is missing: only "invalid_row" or "io" */
+        return push_fail(L, rc == CX_RUNLOG_EINVAL ? rc : CX_RUNLOG_EIO, err);
     lua_pushboolean(L, 1);
     return 1;
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define DEFAULT_BLOCK ((size_t)64 * 1024)
@@ -97,6 +98,7 @@ static int append_locked(int fd, const char *path, const char *line, size_t len,
     if (fstat(fd, &st) != 0)
         return os_fail(errbuf, errlen, errno, "stat", path);
     char last = '\n';
+    errno = 0;
     if (st.st_size > 0 && pread(fd, &last, 1, st.st_size - 1) != 1)
         return os_fail(errbuf, errlen, errno ? errno : EIO, "read the end of", path);
     size_t pre = last != '\n';
@@ -154,6 +156,24 @@ int cx_runlog_size(const char *path, uint64_t *size, char *errbuf, size_t errlen
 /* ---------------------------------------------------------------------------------------------- */
 /* Readers */
 
+/* A shared lock for a reader, waiting at most about READER_LOCK_WAIT_MS: an appender holds the
+ * lock for microseconds, so a longer wait means a stopped writer, and a reader (diagnostics in CI)
+ * must not hang on it. Without the lock a reader at worst sees a torn final line, which it reports.
+ */
+#define READER_LOCK_WAIT_MS 2000
+
+static int reader_lock(int fd)
+{
+    for (int waited = 0;; waited++) {
+        if (flock(fd, LOCK_SH | LOCK_NB) == 0)
+            return 1;
+        if ((errno != EWOULDBLOCK && errno != EINTR) || waited >= READER_LOCK_WAIT_MS)
+            return 0;
+        struct timespec ms = {0, 1000 * 1000};
+        nanosleep(&ms, NULL);
+    }
+}
+
 /* Open for reading and note the size under a shared lock, so the snapshot ends on a row boundary:
  * appenders hold the exclusive lock for the whole of their write. A file system without flock only
  * loses that guarantee. */
@@ -162,7 +182,7 @@ static int open_snapshot(const char *path, int *fd_out, uint64_t *size, char *er
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return os_fail(errbuf, errlen, errno, "open", path);
-    int locked = lock_fd(fd, LOCK_SH) == 0;
+    int locked = reader_lock(fd);
     struct stat st;
     int rc = CX_RUNLOG_OK;
     if (fstat(fd, &st) != 0)
