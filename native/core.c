@@ -9,6 +9,8 @@ typedef struct binding {
     lua_CFunction open;
 } binding;
 
+/* One binding per line, whatever their number. */
+/* clang-format off */
 static const binding bindings[] = {
     {"json", cx_lua_open_json},
     {"digest", cx_lua_open_digest},
@@ -16,6 +18,7 @@ static const binding bindings[] = {
     {"logcheck", cx_lua_open_logcheck},
     {"runlog", cx_lua_open_runlog},
 };
+/* clang-format on */
 
 int luaopen_cx_core(lua_State *L)
 {
