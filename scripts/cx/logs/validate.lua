@@ -1,6 +1,6 @@
 --- `logs validate`: check every line of a run log against the row contract, streaming (constant
---- memory whatever the file size). Issue classes: read_error (invalid UTF-8), invalid_json (torn
---- rows included; torn = the JSON ends early, a row cut short), not_object,
+--- memory whatever the file size). Issue classes: read_error (invalid UTF-8), invalid_json, torn
+--- (the JSON ends inside a value: a row cut short; also counted as invalid JSON), not_object,
 --- missing_required_field, missing_legacy_field. Messages follow the reference's shapes.
 local core = require "cx.core"
 local json = require "cx.json"
