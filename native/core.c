@@ -9,7 +9,7 @@ typedef struct binding {
     lua_CFunction open;
 } binding;
 
-/* One binding per line, whatever their number. */
+/* One binding per line, so each addition is its own line. */
 /* clang-format off */
 static const binding bindings[] = {
     {"json", cx_lua_open_json},
@@ -17,6 +17,7 @@ static const binding bindings[] = {
     {"fs", cx_lua_open_fs},
     {"logcheck", cx_lua_open_logcheck},
     {"runlog", cx_lua_open_runlog},
+    {"loop", cx_lua_open_loop},
 };
 /* clang-format on */
 
