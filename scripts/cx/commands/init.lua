@@ -20,5 +20,6 @@ return {
     { name = "telemetry", module = "cx.commands.logs", summary = "run-log telemetry (same as `logs stats`)" },
     { name = "version", module = "cx.commands.version", summary = "print the version and build facts" },
   },
-  aliases = { cxdiag = "diag", cxscheduler = "scheduler", cxoptimize = "optimize" },
+  aliases = { cxdiag = "diag", cxscheduler = "scheduler", cxoptimize = "optimize", cxlogs = "logs",
+    cxtelemetry = "telemetry" },
 }
