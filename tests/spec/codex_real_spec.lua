@@ -10,7 +10,13 @@ local CODEX = os.getenv("CX_REAL_CODEX") or (h.root .. "/build/codex/node_module
 
 if not io.open(CODEX, "rb") then
   describe("real codex CLI", function()
-    pending("not installed (" .. CODEX .. "): run tools/install-codex.sh to test against the real codex")
+    if os.getenv("CI") == "true" then
+      it("is installed in CI", function()
+        error("real codex not installed at " .. CODEX .. " (tools/install-codex.sh failed?)")
+      end)
+    else
+      pending("not installed (" .. CODEX .. "): run tools/install-codex.sh to test against the real codex")
+    end
   end)
   return
 end
