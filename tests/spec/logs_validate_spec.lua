@@ -160,3 +160,38 @@ describe("cx logs validate", function()
     assert.truthy(r.stdout:find("entries_scanned: 2\n", 1, true))
   end)
 end)
+
+describe("cx logs --help", function()
+  it("prints the help for logs, its subcommands and telemetry", function()
+    for _, argv in ipairs({ { "logs", "--help" }, { "logs", "stats", "-h" }, { "help", "logs" },
+      { "telemetry", "--help" } }) do
+      local r = h.cx(argv)
+      assert.equal(0, r.code, table.concat(argv, " "))
+      assert.truthy(r.stdout:find("Usage: cx logs", 1, true))
+      assert.truthy(r.stdout:find("migrate [--out PATH] [--in-place]", 1, true))
+    end
+  end)
+end)
+
+describe("cx logs without a repository or HOME", function()
+  it("fails with 'unable to resolve log file', exit 1", function()
+    local dir = h.tmpdir()
+    for _, argv in ipairs({ { "logs" }, { "logs", "stats" }, { "telemetry", "--json" }, { "logs", "migrate" } }) do
+      local r = h.cx(argv, { cwd = dir, env = { HOME = false } })
+      assert.equal(1, r.code, table.concat(argv, " "))
+      assert.truthy(r.stderr:find("unable to resolve log file", 1, true), r.stderr)
+    end
+    h.rm(dir)
+  end)
+
+  it("uses $HOME/.codex outside a repository", function()
+    local dir = h.tmpdir()
+    os.execute("mkdir -p " .. h.quote(dir .. "/home/.codex/cxlogs") .. " " .. h.quote(dir .. "/work"))
+    h.write(dir .. "/home/.codex/cxlogs/runs.jsonl", '{"ts":"t","tool":"cx","repo_root":""}\n')
+    local r = h.cx({ "logs" }, { cwd = dir .. "/work", env = { HOME = dir .. "/home" } })
+    assert.equal(0, r.code)
+    assert.truthy(r.stdout:find("log_file: " .. dir .. "/home/.codex/cxlogs/runs.jsonl\n", 1, true))
+    assert.truthy(r.stdout:find("legacy_entries: 1\n", 1, true))
+    h.rm(dir)
+  end)
+end)

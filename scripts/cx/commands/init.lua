@@ -34,6 +34,7 @@ return {
   aliases = {
     cxdiag = "diag", cxscheduler = "scheduler", cxoptimize = "optimize",
     cxnext = "next", cxdiffsum = "diffsum", cxdiffsum_staged = "diffsum-staged", cxcommitjson = "commitjson",
-    cxcommitmsg = "commitmsg", cxquarantine = "quarantine", cxfix_run = "fix-run", cxlogs = "logs", cxtelemetry = "telemetry",
+    cxcommitmsg = "commitmsg", cxquarantine = "quarantine", cxfix_run = "fix-run", cxlogs = "logs",
+    cxtelemetry = "telemetry",
   },
 }

@@ -270,9 +270,11 @@ local SUBCOMMANDS = { validate = run_validate, stats = run_stats, migrate = run_
 
 --- name is the registry name the CLI resolved ("logs", or "telemetry" for the alias).
 function M.run(argv, name)
-  if argv[1] == "--help" or argv[1] == "-h" then
-    out(M.parser():get_help())
-    return 0
+  for _, a in ipairs(argv) do
+    if a == "--help" or a == "-h" then
+      out(M.parser():get_help(), "\n")
+      return 0
+    end
   end
   local rest = {}
   if name == "telemetry" then

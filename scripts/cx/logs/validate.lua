@@ -1,10 +1,13 @@
 --- `logs validate`: check every line of a run log against the row contract, streaming (constant
---- memory whatever the file size). Issue classes: read_error (invalid UTF-8), invalid_json (torn
---- rows included; torn = the JSON ends early, a row cut short), not_object,
+--- memory whatever the file size). Issue classes: read_error (invalid UTF-8), invalid_json, torn
+--- (the JSON ends inside a value: a row cut short; also counted as invalid JSON), not_object,
 --- missing_required_field, missing_legacy_field. Messages follow the reference's shapes.
 local core = require "cx.core"
 local json = require "cx.json"
 local contract = require "cx.log_contract"
+
+-- Lines are checked by the native scanner (cx.core.logcheck): no tree is built, so a whole log
+-- validates at close to read speed; its parse messages follow the reference parser's wording.
 
 local validate = {}
 
@@ -44,52 +47,57 @@ local function preview(text, chars)
   return text
 end
 
---- Whether a parse failure means the text stops inside a value (a row cut short) rather than
---- holding a wrong character: the parser complains at the very end of the line.
-function validate.is_truncation(text, message)
-  if message:find("^end of file expected") then return false end -- trailing garbage, not a cut
-  if message:find("near end of file", 1, true) or message:find("premature end of input", 1, true) then
-    return true
+-- The keys the native checker looks up: the strict list, then the legacy names it lacks.
+local WATCHED = {}
+local BIT = {}
+for _, k in ipairs(contract.STRICT_KEYS) do WATCHED[#WATCHED + 1] = k end
+for _, pair in ipairs(contract.LEGACY_PAIRS) do
+  for _, k in ipairs(pair) do
+    local known = false
+    for _, w in ipairs(WATCHED) do known = known or w == k end
+    if not known then WATCHED[#WATCHED + 1] = k end
   end
-  local column = tonumber(message:match("column (%d+)$"))
-  local len = utf8.len((text:gsub("%s+$", ""))) or #text
-  return column ~= nil and column >= len
 end
+for i, k in ipairs(WATCHED) do BIT[k] = 1 << (i - 1) end
+local MODERN = BIT.execution_id | BIT.timestamp
+local ALL_STRICT = 0
+for _, k in ipairs(contract.STRICT_KEYS) do ALL_STRICT = ALL_STRICT | BIT[k] end
 
-local function is_object(v)
-  return type(v) == "table" and not json.is_array(v)
+local checker -- created on first use (one per process)
+
+local function has(present, key)
+  return present & BIT[key] ~= 0
 end
 
 --- Check one physical line (1-based lineno). torn: the reader saw no newline after it.
 function validate.line(st, lineno, text, torn)
-  if not utf8.len(text) then
-    add_issue(st, lineno, "read_error",
-      string.format("line %d: read error: stream did not contain valid UTF-8", lineno))
+  checker = checker or core.logcheck.new(WATCHED)
+  local kind, present, message, truncated = checker:check(text)
+  if kind == "blank" then return end
+  if kind == "read_error" then
+    add_issue(st, lineno, "read_error", string.format("line %d: read error: %s", lineno, message))
     return
   end
-  if not text:find("%S") then return end
   st.entries_scanned = st.entries_scanned + 1
-  local v, perr = json.decode(text)
-  if v == nil then
+  if kind == "invalid_json" then
     st.invalid_json_entries = st.invalid_json_entries + 1
-    local cut = validate.is_truncation(text, perr or "")
     local class = "invalid_json"
-    if cut or torn then
+    if truncated or torn then
       st.torn_entries = st.torn_entries + 1
       class = "torn"
     end
     add_issue(st, lineno, class, string.format("failed to parse json line %d in %s (preview='%s'): %s",
-      lineno, st.log_file, preview(text, 160), perr or "invalid JSON"))
+      lineno, st.log_file, preview(text, 160), message))
     return
   end
-  if not is_object(v) then
+  if kind == "not_object" then
     add_issue(st, lineno, "not_object", string.format("line %d: json is not an object", lineno))
     return
   end
-  local modern = v.execution_id ~= nil and v.timestamp ~= nil
-  if not st.legacy_ok or modern then
+  local modern = present & MODERN == MODERN
+  if (not st.legacy_ok or modern) and present & ALL_STRICT ~= ALL_STRICT then
     for _, k in ipairs(contract.STRICT_KEYS) do
-      if v[k] == nil then
+      if not has(present, k) then
         add_issue(st, lineno, "missing_required_field",
           string.format("line %d: missing required field '%s'", lineno, k))
       end
@@ -98,7 +106,7 @@ function validate.line(st, lineno, text, torn)
   if st.legacy_ok and not modern then
     local complete = true
     for _, pair in ipairs(contract.LEGACY_PAIRS) do
-      if v[pair[1]] == nil and v[pair[2]] == nil then
+      if not has(present, pair[1]) and not has(present, pair[2]) then
         complete = false
         add_issue(st, lineno, "missing_legacy_field", string.format(
           "line %d: missing legacy field '%s' (or '%s')", lineno, pair[1], pair[2]))
