@@ -1,6 +1,7 @@
 --- The run-log row contract (`runs.jsonl`): the reference's 82 keys in declaration order with their
 --- types, the 33 keys `logs validate --strict` and `logs stats` require, the legacy key pairs, and
---- the keys cx adds. New keys are additive: rows cx writes carry 83 keys, the 82 plus `adapter_id`.
+--- the keys cx adds. New keys are additive: rows cx writes carry 85 keys, the 82 plus `adapter_id`,
+--- `failure_class` and `http_status`.
 local M = {}
 
 --- The reference's 82 keys in declaration order (the order `logs migrate` writes) and each key's
@@ -91,9 +92,13 @@ local DECLARED = {
 }
 
 --- Keys cx adds to the reference's 82 (additive: readers of either implementation ignore them).
---- adapter_id names the adapter instance that served the run (e.g. "mock", "http-curl:openai").
+--- adapter_id: a stable digest of the adapter's normalized configuration (`<adapter>-<12 hex>`,
+--- docs/adapters.md); failure_class: the one named failure class of a failed run (null on success);
+--- http_status: the HTTP status of an HTTP adapter's last response.
 local ADDED = {
   { "adapter_id", "str|null" },
+  { "failure_class", "str|null" },
+  { "http_status", "u64|null" },
 }
 
 --- The 33 keys that must be present (null allowed), in the order reports list them.
@@ -125,7 +130,7 @@ end
 
 M.KEYS = {}       -- the reference's 82, declaration order
 M.ADDED_KEYS = {} -- cx's additions
-M.ROW_KEYS = {}   -- what cx writes: KEYS then ADDED_KEYS (83)
+M.ROW_KEYS = {}   -- what cx writes: KEYS then ADDED_KEYS (85)
 M.TYPES = {}      -- key -> type string
 for _, kt in ipairs(DECLARED) do
   M.KEYS[#M.KEYS + 1] = kt[1]

@@ -127,7 +127,9 @@ function M.replay(id)
     return { ok = false, kind = "setup", message = "quarantine entry is missing schema/prompt payload" }
   end
   local decoded, derr = json.decode(rec.schema)
-  if decoded == nil then return { ok = false, kind = "setup", message = "quarantine schema is invalid JSON: " .. derr } end
+  if decoded == nil then
+    return { ok = false, kind = "setup", message = "quarantine schema is invalid JSON: " .. derr }
+  end
   local compiled, cerr = validator.compile(decoded)
   if not compiled then
     return { ok = false, kind = "setup", message = "quarantine schema does not compile: " .. tostring(cerr) }

@@ -28,7 +28,7 @@ function M.start(loop, d, req)
     stdin = req.prompt, timeout_ms = req.timeout_secs * 1000, grace_ms = req.grace_ms or 2000,
   })
   if not id then
-    return nil, R.fail("spawn_failed", M.R.spawn_reason(label, err), { command_label = M.label })
+    return nil, R.fail("spawn_failed", R.spawn_reason(M.label, err), { command_label = M.label })
   end
   return { job = id, mode = req.mode, timeout_secs = req.timeout_secs }
 end

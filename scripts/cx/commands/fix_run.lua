@@ -48,12 +48,12 @@ local function run_suggestions(commands, unsafe, p)
         verdict.reason or "blocked", cmd))
     else
       io.stdout:write("$ ", cmd, "\n")
-      local out, err = capture.run({ "bash", "-lc", cmd }, { timeout_secs = config.timeout_for("bash") })
+      local out, run_err = capture.run({ "bash", "-lc", cmd }, { timeout_secs = config.timeout_for("bash") })
       if out then
         io.stdout:write(out.stdout)
         io.stderr:write(out.stderr)
       else
-        io.stderr:write("cx fix-run: ", err, "\n")
+        io.stderr:write("cx fix-run: ", run_err, "\n")
       end
     end
   end

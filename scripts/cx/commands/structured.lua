@@ -58,11 +58,14 @@ local function diffsum(staged)
   return {
     tool = staged and "cxrs_diffsum_staged" or "cxrs_diffsum", schema = "diffsum",
     usage = staged and "cx diffsum-staged" or "cx diffsum",
-    about = "Summarize the " .. (staged and "staged" or "unstaged") .. " git diff as a PR-ready summary (schema-checked).",
+    about = "Summarize the " .. (staged and "staged" or "unstaged")
+      .. " git diff as a PR-ready summary (schema-checked).",
     input = function()
       local cap, err = git_diff(staged)
       if not cap then return nil, err end
-      if not cap.text:match("%S") then return nil, staged and "no staged changes." or "no unstaged changes.", "empty" end
+      if not cap.text:match("%S") then
+        return nil, staged and "no staged changes." or "no unstaged changes.", "empty"
+      end
       return string.format("Write a PR-ready summary of this diff.\nKeep bullets concise and actionable.\n"
         .. "Preferred PR summary format: %s\n\n%s:\n%s", pref("pr_summary_format", "standard"),
         staged and "STAGED DIFF" or "DIFF", cap.text), cap.fields
