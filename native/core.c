@@ -12,6 +12,7 @@ typedef struct binding {
 static const binding bindings[] = {
     {"json", cx_lua_open_json},
     {"digest", cx_lua_open_digest},
+    {"envelope", cx_lua_open_envelope},
 };
 
 int luaopen_cx_core(lua_State *L)

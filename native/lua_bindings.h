@@ -7,6 +7,7 @@
 
 int cx_lua_open_json(lua_State *L);
 int cx_lua_open_digest(lua_State *L);
+int cx_lua_open_envelope(lua_State *L);
 int luaopen_cx_core(lua_State *L);
 
 #endif
