@@ -103,6 +103,8 @@ struct cx_envelope_stream {
     cx_buf line;  /* the unterminated line so far */
     long line_no; /* lines terminated so far (the current line is line_no + 1) */
     int pending_cr;
+    int at_eof;  /* finish is judging the unterminated tail: a parse error there means a cut stream
+                  */
     cx_buf data; /* SSE: data lines of the current event */
     int has_data;
     cx_buf event_name;
@@ -320,7 +322,8 @@ static int write_json(cx_buf *out, json_t *v)
         const char *key;
         json_t *item;
         json_object_foreach(v, key, item) keys[i++] = key;
-        qsort(keys, n, sizeof *keys, key_cmp);
+        if (n > 1)
+            qsort(keys, n, sizeof *keys, key_cmp);
         int rc = cx_buf_append_char(out, '{');
         for (i = 0; rc == 0 && i < n; i++) {
             if (i)
@@ -774,6 +777,9 @@ static int ollama_line(cx_envelope_stream *s, const char *line, size_t len)
     }
     s->first_line_done = 1;
     s->events++;
+    if (!obj && s->at_eof)
+        return fail(s, CX_ENVELOPE_INCOMPLETE, "ollama stream cut inside line %ld: %s", s->line_no,
+                    err.text);
     if (!obj)
         return fail(s, CX_ENVELOPE_MALFORMED, "ollama NDJSON line %ld is not JSON: %s", s->line_no,
                     err.text);
@@ -880,7 +886,10 @@ static int sse_dispatch(cx_envelope_stream *s)
         json_t *obj = load(s->data.data, s->data.len, &err);
         char where[64];
         snprintf(where, sizeof where, "SSE event %ld (line %ld)", s->events, s->line_no);
-        if (!obj) {
+        if (!obj && s->at_eof) {
+            rc =
+                fail(s, CX_ENVELOPE_INCOMPLETE, "openai stream cut inside %s: %s", where, err.text);
+        } else if (!obj) {
             rc = fail(s, CX_ENVELOPE_MALFORMED, "openai %s: data is not JSON: %s", where, err.text);
         } else if ((s->event_name.len == 5 && memcmp(s->event_name.data, "error", 5) == 0) ||
                    (json_is_object(obj) && json_is_string(json_object_get(obj, "type")) &&
@@ -1077,6 +1086,7 @@ static int finish_body(cx_envelope_stream *s)
 {
     if (s->utf8_need)
         return fail(s, CX_ENVELOPE_INVALID_UTF8, "truncated UTF-8 sequence at the end of the body");
+    s->at_eof = 1;
     if (s->line.len > 0) {
         int rc = process_line(s, s->line.data, s->line.len);
         cx_buf_reset(&s->line);

@@ -43,6 +43,7 @@ n=$(ls "$OUT/seeds" | wc -l)
 echo "fuzz: $n seeds, ${SECONDS_BUDGET}s, $JOBS job(s), corpus $OUT/corpus"
 
 log="$OUT/fuzz.log"
+touch "$OUT/.run-start"
 extra=""
 [ "$JOBS" -gt 1 ] && extra="-jobs=$JOBS -workers=$JOBS"
 # shellcheck disable=SC2086
@@ -52,8 +53,8 @@ extra=""
 status=$?
 [ "$JOBS" -gt 1 ] && cat fuzz-*.log >>"$log" 2>/dev/null && rm -f fuzz-*.log
 runs=$(grep -h 'stat::number_of_executed_units' "$log" | awk '{s += $2} END {print s + 0}')
-findings=$(ls "$OUT/findings" | wc -l)
-echo "fuzz: $runs runs, $findings finding(s) in $OUT/findings (log: $log)"
+findings=$(find "$OUT/findings" -type f -newer "$OUT/.run-start" | wc -l)
+echo "fuzz: $runs runs, $findings new finding(s) in $OUT/findings (log: $log)"
 if [ "$status" -ne 0 ] || [ "$findings" -ne 0 ]; then
     grep -h -A12 -E '^==[0-9]+==ERROR|fuzz_envelope:|runtime error' "$log" | head -60 >&2
     exit 1
