@@ -98,8 +98,9 @@ cx_envelope_stream *cx_envelope_new(cx_envelope_format format, const cx_envelope
 /* Returns -1 once the outcome is a failure (further input is ignored), 1 once the format's terminal
  * marker has been seen (the caller may stop reading), else 0. */
 int cx_envelope_feed(cx_envelope_stream *s, const void *data, size_t len);
-/* Fills *r (free it with cx_envelope_result_free); returns 0 on success, -1 on a failure class.
- * Call once; a second call reports CX_ENVELOPE_OUT_OF_MEMORY-free misuse as -1 with a reason. */
+/* Applies the end-of-body rules and fills *r (free it with cx_envelope_result_free); returns 0 on
+ * success, -1 on a failure class. Calling it again gives the same result; feeding after it is -1.
+ */
 int cx_envelope_finish(cx_envelope_stream *s, cx_envelope_result *r);
 void cx_envelope_free(cx_envelope_stream *s);
 
