@@ -22,24 +22,26 @@ build = {
   modules = {
     ["cx.core"] = {
       sources = {
-        -- native sources (keep in step with native/*.c; tests/spec/rockspec_spec.lua checks)
+
         "native/buf.c",
         "native/clock.c",
         "native/core.c",
         "native/digest.c",
+        "native/envelope.c",
         "native/fs.c",
         "native/http.c",
         "native/json_write.c",
         "native/logcheck.c",
         "native/loop.c",
         "native/lua_digest.c",
+        "native/lua_envelope.c",
         "native/lua_fs.c",
         "native/lua_json.c",
         "native/lua_logcheck.c",
-        "native/lua_runlog.c",
-        "native/runlog.c",
         "native/lua_loop.c",
+        "native/lua_runlog.c",
         "native/proc.c",
+        "native/runlog.c",
       },
       defines = { 'CX_VERSION="0.1.0"', "_GNU_SOURCE" },
       incdirs = { "native", "$(CURL_INCDIR)", "$(JANSSON_INCDIR)", "$(OPENSSL_INCDIR)" },

@@ -18,6 +18,7 @@ static const binding bindings[] = {
     {"logcheck", cx_lua_open_logcheck},
     {"runlog", cx_lua_open_runlog},
     {"loop", cx_lua_open_loop},
+    {"envelope", cx_lua_open_envelope},
 };
 /* clang-format on */
 
