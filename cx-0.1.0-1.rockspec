@@ -22,7 +22,6 @@ build = {
   modules = {
     ["cx.core"] = {
       sources = {
-
         "native/buf.c",
         "native/clock.c",
         "native/core.c",

@@ -92,8 +92,12 @@ function M.finish(att, c)
     end
     return R.ok(base)
   end
+  if parsed.class == "provider_error" or parsed.class == "quota_exhausted" then
+    return R.fail(parsed.class, "codex: " .. tostring(parsed.reason), base)
+  end
+  -- No terminal event (or no events at all): the exit status says what happened.
+  if c.exit_code ~= 0 then return exit_failure(att, c) end
   if parsed.class == "incomplete" then
-    if c.exit_code ~= 0 then return exit_failure(att, c) end
     return R.fail("incomplete", "codex exited 0 without a terminal event (no turn.completed or turn.failed)", base)
   end
   return R.fail(parsed.class, "codex: " .. tostring(parsed.reason), base)
