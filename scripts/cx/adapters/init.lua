@@ -13,6 +13,12 @@ local R = require "cx.adapters.result"
 
 local M = {}
 
+-- Durations are whole milliseconds in results and rows.
+local function whole_ms(x)
+  if type(x) ~= "number" then return x end
+  return math.tointeger(math.floor(x + 0.5))
+end
+
 local impl_modules = {
   ["codex-cli"] = "cx.adapters.codex",
   ["ollama-cli"] = "cx.adapters.ollama",
@@ -60,7 +66,7 @@ end
 --- The normalized result of an attempt from its job's completion.
 function M.finish(attempt, completion)
   local r = impl(attempt.descriptor).finish(attempt, completion)
-  r.duration_ms = r.duration_ms or completion.duration_ms
+  r.duration_ms = whole_ms(r.duration_ms or completion.duration_ms)
   return r
 end
 
@@ -71,7 +77,7 @@ function M.run(d, request)
   local a, failure = M.start(loop, d, request)
   if not a then
     loop:close()
-    failure.duration_ms = math.tointeger(math.floor(core.loop.monotonic_ms() - started + 0.5))
+    failure.duration_ms = whole_ms(core.loop.monotonic_ms() - started)
     return failure
   end
   local result
