@@ -24,15 +24,17 @@ step "$cx" doctor
 step "$cx" cxo git status
 step "$cx" next git status
 printf 'world\n' >> README
-step "$cx" diffsum
 CX_MOCK_FAIL=malformed expect_fail "$cx" next git log --oneline
 step "$cx" quarantine list
 CX_MOCK_FAIL=timeout expect_fail "$cx" cxo git status
 CX_MOCK_FAIL=rate_limited expect_fail "$cx" cxo git status
 step "$cx" logs validate --strict
-step "$cx" logs stats 50
-step "$cx" diag --window 50
-step sh -c "\"$cx\" diag --json --window 50 | jq -c '{contract_version, severity}'"
-step sh -c "\"$cx\" scheduler --json --window 50 | jq -c 'keys'"
-step sh -c "\"$cx\" optimize 200 --json | jq -c 'keys'"
+step "$cx" logs stats 50 --severity
+json_step() { printf '\n\033[1m$ cx %s | jq -c %s\033[0m\n' "$1" "$2"; "$cx" $1 | jq -c "$2"; }
+json_step "diag --json --window 50" '{contract_version, severity, severity_reasons}'
+json_step "scheduler --json --window 50" 'keys'
+json_step "optimize 200 --json" '{contract_version, runs, anomalies}'
+step "$cx" diffsum
+git add README
+step "$cx" commitmsg
 printf '\ndemo: done (%s rows in .codex/cxlogs/runs.jsonl)\n' "$(wc -l < .codex/cxlogs/runs.jsonl)"

@@ -1,9 +1,13 @@
 --- mock: a deterministic in-process provider. The reference's knobs (CX_MOCK_PLAIN_RESPONSE,
 --- CX_MOCK_JSONL_RESPONSE, CX_MOCK_ERROR) plus latency and failure injection, so every failure path
---- can be tested without a child or a socket:
+--- can be tested without a child or a socket. In schema mode without a canned response it answers
+--- with a document its schema accepts (cx.adapters.mock_instance).
 ---   CX_MOCK_LATENCY_MS   N, or MIN-MAX drawn per attempt from CX_MOCK_SEED (a timer in the loop)
 ---   CX_MOCK_FAIL         timeout | unreachable | malformed | rate_limited | server_error | incomplete
 ---   CX_MOCK_FAIL_EVERY   N: only attempts 1, N+1, 2N+1, ... fail (N=2: fail, succeed, fail, ...)
+local json = require "cx.json"
+local instance = require "cx.adapters.mock_instance"
+local validator = require "cx.schema.validator"
 local R = require "cx.adapters.result"
 
 local M = {}
@@ -56,7 +60,18 @@ function M.start(loop, _, req)
   attempt_counter = attempt_counter + 1
   local attempt = req.attempt or attempt_counter
   local id = loop:timer(M.latency_ms(attempt))
-  return { job = id, mode = req.mode, attempt = attempt, timeout_secs = req.timeout_secs }
+  return { job = id, mode = req.mode, attempt = attempt, timeout_secs = req.timeout_secs, prompt = req.prompt }
+end
+
+-- The reply to a structured prompt without a canned response: the default when its schema accepts
+-- it (the reference's `{"commands":["echo mock"]}` for next), else a generated valid instance.
+local function schema_reply(prompt)
+  local schema = instance.schema_of_prompt(prompt or "")
+  if not schema then return M.default_plain end
+  local compiled = validator.compile(schema)
+  local default = json.decode(M.default_plain)
+  if not compiled or validator.validate(compiled, default) then return M.default_plain end
+  return json.encode(instance.generate(schema))
 end
 
 local function injected(kind, att)
@@ -87,7 +102,8 @@ function M.finish(att, c)
   elseif err then
     r = R.fail("provider_error", err)
   else
-    local plain = os.getenv("CX_MOCK_PLAIN_RESPONSE") or M.default_plain
+    local plain = os.getenv("CX_MOCK_PLAIN_RESPONSE")
+    if plain == nil then plain = att.mode == "schema" and schema_reply(att.prompt) or M.default_plain end
     local jsonl = env("CX_MOCK_JSONL_RESPONSE")
     if att.mode ~= "plain" and jsonl then
       local parsed = require("cx.core").envelope.parse("jsonl", jsonl)
