@@ -84,7 +84,7 @@ asan: deps
 	    LDLIBS="$(SANFLAGS) $(shell pkg-config --libs $(PKGS)) -lm" test-native
 	$(MAKE) --no-print-directory BUILD=build/asan BINDIR=build/asan/bin CC=clang OPT="-O1 $(SANFLAGS)" \
 	    LDLIBS="$(SANFLAGS) $(shell pkg-config --libs $(PKGS)) -lm" build/asan/bin/cx
-	$(MAKE) --no-print-directory fixtures
+	$(MAKE) --no-print-directory all fixtures
 	CX_TEST_BIN=$(CURDIR)/build/asan/bin/cx ASAN_OPTIONS=detect_leaks=0 $(BUSTED) --output=utfTerminal
 
 valgrind: all $(TEST_BINS)

@@ -55,6 +55,7 @@ build = {
     ["cx.adapters.identity"] = "scripts/cx/adapters/identity.lua",
     ["cx.adapters"] = "scripts/cx/adapters/init.lua",
     ["cx.adapters.mock"] = "scripts/cx/adapters/mock.lua",
+    ["cx.adapters.mock_instance"] = "scripts/cx/adapters/mock_instance.lua",
     ["cx.adapters.ollama"] = "scripts/cx/adapters/ollama.lua",
     ["cx.adapters.probe"] = "scripts/cx/adapters/probe.lua",
     ["cx.adapters.result"] = "scripts/cx/adapters/result.lua",
