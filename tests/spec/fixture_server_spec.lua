@@ -376,6 +376,175 @@ describe("fixture_server", function()
     end)
   end)
 
+  -- Bodies with NUL bytes and invalid UTF-8 must arrive byte for byte: curl writes what it got to a
+  -- file and cmp compares it with the expected bytes.
+  describe("byte-exact bodies (NUL bytes, invalid UTF-8)", function()
+    local TEXT = "before\0after \xff\xfe not utf-8\n\0\nend"
+    local LINES = 'line one\n\0\n{"a":"\0"}\n\xc3(\n'
+    local SSE = 'data: {"x":"a\0b"}\n\n: comment \xff\n\ndata: \0\r\n\r\ndata: [DONE]\n\n'
+    local SSE_EVENTS = { 'data: {"x":"a\0b"}\n\n', ': comment \xff\n\n', 'data: \0\r\n\r\n', "data: [DONE]\n\n" }
+    local NDJSON = '{"response":"a\0"}\n\xff\xfe\n{"done":true}\n'
+    local files = {}
+    after_each(function()
+      for _, f in ipairs(files) do os.remove(f) end
+      files = {}
+    end)
+
+    local function tmp()
+      files[#files + 1] = os.tmpname()
+      return files[#files]
+    end
+
+    --- curl's exit code and the file holding the bytes it received.
+    local function fetch(path, extra)
+      local out = tmp()
+      local args = { "-s", "--output", out }
+      for _, a in ipairs(extra or {}) do args[#args + 1] = a end
+      args[#args + 1] = srv.url .. path
+      local r = h.run(args, { bin = "curl" })
+      return r.code, out
+    end
+
+    local function assert_bytes(expected, file)
+      local want = tmp()
+      h.write(want, expected)
+      local same = os.execute("cmp -s " .. h.quote(want) .. " " .. h.quote(file))
+      assert.is_true(same == true, "received bytes differ from the expected " .. #expected .. " bytes")
+    end
+
+    local function decode_file(file)
+      return assert(json.decode(h.slurp(file)))
+    end
+
+    it("text: the --body file as a fixed body", function()
+      start("text", { body = TEXT })
+      local code, out = fetch("/infer", { "-d", "x" })
+      assert.equal(0, code)
+      assert_bytes(TEXT, out)
+    end)
+
+    it("auto: the --body file on a text path", function()
+      start("auto", { body = TEXT })
+      local code, out = fetch("/anything")
+      assert.equal(0, code)
+      assert_bytes(TEXT, out)
+    end)
+
+    it("jsonl: the --body file streamed one line per chunk", function()
+      start("jsonl", { body = LINES })
+      local code, out = fetch("/", { "-d", "x" })
+      assert.equal(0, code)
+      assert_bytes(LINES, out)
+    end)
+
+    it("status: the --body file as the error body", function()
+      start("status", { status = 503, body = TEXT })
+      local code, out = fetch("/anything", { "-d", "x" })
+      assert.equal(0, code)
+      assert_bytes(TEXT, out)
+    end)
+
+    it("openai --raw: the --body file streamed as SSE events", function()
+      start("openai", { body = SSE, raw = true })
+      local code, out = fetch("/v1/chat/completions", { "-d", "{}" })
+      assert.equal(0, code)
+      assert_bytes(SSE, out)
+    end)
+
+    it("responses --raw: the --body file streamed as SSE events", function()
+      start("responses", { body = SSE, raw = true })
+      local code, out = fetch("/v1/responses", { "-d", "{}" })
+      assert.equal(0, code)
+      assert_bytes(SSE, out)
+    end)
+
+    it("ollama --raw: the --body file streamed as NDJSON lines", function()
+      start("ollama", { body = NDJSON, raw = true })
+      local code, out = fetch("/api/chat", { "-d", "{}" })
+      assert.equal(0, code)
+      assert_bytes(NDJSON, out)
+    end)
+
+    it("openai, ollama, responses: a --body reply text keeps its NUL bytes inside the JSON", function()
+      local body = "a\0b c\xff"
+      local want = "a\0b c\u{FFFD}" -- the reply text is lossy UTF-8; a NUL is \u0000 in JSON
+      start("openai", { body = body })
+      local _, out = fetch("/v1/chat/completions", { "-d", '{"messages":[]}' })
+      assert.equal(want, decode_file(out).choices[1].message.content)
+      local _, sse_out = fetch("/v1/chat/completions", { "-d", '{"stream":true}' })
+      local joined = {}
+      for _, e in ipairs(sse(h.slurp(sse_out))) do
+        if type(e.data) == "table" and e.data.choices[1] then joined[#joined + 1] = e.data.choices[1].delta.content end
+      end
+      assert.equal(want, table.concat(joined))
+      srv.remove()
+      start("ollama", { body = body })
+      local _, nd = fetch("/api/generate", { "-d", '{"prompt":"x"}' })
+      local parts = {}
+      for _, l in ipairs(ndjson(h.slurp(nd))) do parts[#parts + 1] = l.response end
+      assert.equal(want, table.concat(parts))
+      srv.remove()
+      start("responses", { body = body })
+      local _, resp = fetch("/v1/responses", { "-d", '{"stream":true}' })
+      local done
+      for _, e in ipairs(sse(h.slurp(resp))) do
+        if e.event == "response.output_text.done" then done = e.data.text end
+      end
+      assert.equal(want, done)
+    end)
+
+    it("drop: a fixed body is cut after exactly half its bytes", function()
+      start("drop", { body = TEXT })
+      local code, out = fetch("/anything")
+      assert.equal(18, code) -- curl: partial file
+      assert_bytes(TEXT:sub(1, #TEXT // 2), out)
+    end)
+
+    it("drop: a raw SSE stream is cut after half its events", function()
+      start("openai", { body = SSE, raw = true, fault = "drop" })
+      local code, out = fetch("/v1/chat/completions", { "-d", "{}" })
+      assert.equal(18, code)
+      assert_bytes(SSE_EVENTS[1] .. SSE_EVENTS[2], out)
+    end)
+
+    it("stall: a fixed body stops after exactly half its bytes", function()
+      start("stall", { body = TEXT })
+      local code, out = fetch("/anything", { "--max-time", "1" })
+      assert.equal(28, code)
+      assert_bytes(TEXT:sub(1, #TEXT // 2), out)
+    end)
+
+    it("stall: a jsonl stream stops after half its lines", function()
+      start("jsonl", { body = LINES, fault = "stall" })
+      local code, out = fetch("/", { "-d", "x", "--max-time", "1" })
+      assert.equal(28, code)
+      assert_bytes('line one\n\0\n', out)
+    end)
+
+    it("slow: a raw stream arrives whole, event by event", function()
+      start("slow", { body = SSE, raw = true, delay_ms = 50 })
+      local code, out = fetch("/v1/chat/completions", { "-d", "{}" })
+      assert.equal(0, code)
+      assert_bytes(SSE, out)
+    end)
+
+    it("records a request body with NUL bytes by its length", function()
+      start("text")
+      local body = tmp()
+      h.write(body, "a\0b\xff")
+      fetch("/infer", { "--data-binary", "@" .. body })
+      local req = srv.requests()[1]
+      assert.equal(4, req.body_bytes)
+      assert.equal("a\0b\u{FFFD}", req.body)
+    end)
+
+    it("--raw needs --body", function()
+      local r = h.run({ "--scenario", "openai", "--raw" }, { bin = fs.bin })
+      assert.equal(2, r.code)
+      assert.matches("%-%-raw needs %-%-body", r.stderr)
+    end)
+  end)
+
   describe("HTTP handling", function()
     it("records method, path, headers and body as JSON lines", function()
       start("text", { max_requests = 2 })
