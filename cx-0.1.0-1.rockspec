@@ -48,6 +48,7 @@ build = {
       libraries = { "curl", "jansson", "crypto" },
     },
     -- Lua modules (keep in step with scripts/cx/**.lua and policies/*.lua)
+    ["cx.adapters.binaries"] = "scripts/cx/adapters/binaries.lua",
     ["cx.adapters.catalog"] = "scripts/cx/adapters/catalog.lua",
     ["cx.adapters.codex"] = "scripts/cx/adapters/codex.lua",
     ["cx.adapters.http"] = "scripts/cx/adapters/http.lua",

@@ -1,6 +1,5 @@
 /* The fs binding as Lua sees it: return shapes and the nil, message, class error convention. */
-#include "check.h"
-#include "lua_bindings.h"
+#include "lua_check.h"
 
 #include <lauxlib.h>
 #include <lualib.h>
@@ -45,12 +44,7 @@ int main(void)
     char root[] = "/tmp/cx_test_lua_fs.XXXXXX";
     if (!mkdtemp(root))
         return 1;
-    lua_State *L = luaL_newstate();
-    luaL_openlibs(L);
-    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
-    lua_pushcfunction(L, luaopen_cx_core);
-    lua_setfield(L, -2, "cx.core");
-    lua_pop(L, 1);
+    lua_State *L = lua_check_state();
     int rc = luaL_loadstring(L, script);
     CHECK_INT(rc, LUA_OK);
     if (rc == LUA_OK) {

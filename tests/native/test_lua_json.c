@@ -1,22 +1,10 @@
 /* The json and digest bindings and the cx.core assembly, seen from Lua: a lua_State loads cx.core
  * and runs small chunks that assert. */
-#include "check.h"
-#include "lua_bindings.h"
+#include "lua_check.h"
 
 #include <lauxlib.h>
 #include <lualib.h>
 #include <signal.h>
-
-static void run(lua_State *L, const char *name, const char *chunk)
-{
-    int rc = luaL_loadbuffer(L, chunk, strlen(chunk), name) || lua_pcall(L, 0, 0, 0);
-    check_count++;
-    if (rc != 0) {
-        check_failures++;
-        fprintf(stderr, "%s: %s\n", name, lua_tostring(L, -1));
-        lua_pop(L, 1);
-    }
-}
 
 static const char *core_table =
     "local core = require('cx.core')\n"
@@ -73,16 +61,11 @@ static const char *digest = "local d = require('cx.core').digest\n"
 
 int main(void)
 {
-    lua_State *L = luaL_newstate();
-    luaL_openlibs(L);
-    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
-    lua_pushcfunction(L, luaopen_cx_core);
-    lua_setfield(L, -2, "cx.core");
-    lua_pop(L, 1);
-    run(L, "core_table", core_table);
-    run(L, "decode", decode);
-    run(L, "encode", encode);
-    run(L, "digest", digest);
+    lua_State *L = lua_check_state();
+    lua_check_run(L, "core_table", core_table);
+    lua_check_run(L, "decode", decode);
+    lua_check_run(L, "encode", encode);
+    lua_check_run(L, "digest", digest);
     /* loading cx.core makes writes to a dead pipe fail with EPIPE instead of killing the process */
     struct sigaction sa;
     sigaction(SIGPIPE, NULL, &sa);

@@ -1,6 +1,5 @@
 /* The logcheck binding as Lua sees it: the checker object and its four results. */
-#include "check.h"
-#include "lua_bindings.h"
+#include "lua_check.h"
 
 #include <lauxlib.h>
 #include <lualib.h>
@@ -22,12 +21,7 @@ static const char *script =
 
 int main(void)
 {
-    lua_State *L = luaL_newstate();
-    luaL_openlibs(L);
-    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
-    lua_pushcfunction(L, luaopen_cx_core);
-    lua_setfield(L, -2, "cx.core");
-    lua_pop(L, 1);
+    lua_State *L = lua_check_state();
     int rc = luaL_dostring(L, script);
     if (rc != LUA_OK)
         fprintf(stderr, "lua: %s\n", lua_tostring(L, -1));

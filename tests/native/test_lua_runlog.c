@@ -1,6 +1,5 @@
 /* The runlog binding seen from Lua: a lua_State loads cx.core and runs small chunks that assert. */
-#include "check.h"
-#include "lua_bindings.h"
+#include "lua_check.h"
 
 #include <dirent.h>
 #include <lauxlib.h>
@@ -19,17 +18,6 @@ static int l_open_fds(lua_State *L)
     }
     lua_pushinteger(L, n);
     return 1;
-}
-
-static void run(lua_State *L, const char *name, const char *chunk)
-{
-    int rc = luaL_loadbuffer(L, chunk, strlen(chunk), name) || lua_pcall(L, 0, 0, 0);
-    check_count++;
-    if (rc != 0) {
-        check_failures++;
-        fprintf(stderr, "%s: %s\n", name, lua_tostring(L, -1));
-        lua_pop(L, 1);
-    }
 }
 
 static const char *basics =
@@ -124,10 +112,10 @@ int main(void)
     lua_setglobal(L, "dir");
     lua_register(L, "open_fds", l_open_fds);
 
-    run(L, "basics", basics);
-    run(L, "errors", errors);
-    run(L, "iterate", iterate);
-    run(L, "closing", closing);
+    lua_check_run(L, "basics", basics);
+    lua_check_run(L, "errors", errors);
+    lua_check_run(L, "iterate", iterate);
+    lua_check_run(L, "closing", closing);
 
     lua_close(L);
     char cmd[64];

@@ -5,22 +5,12 @@ local h = require "helpers.cli"
 local fake = require "helpers.fake_cli"
 local fixture = require "helpers.fixture_server"
 local json = require "cx.json"
+local runlog_rows = require "helpers.runlog_rows"
+local rows, last_row = runlog_rows.all, runlog_rows.last
 
 local REPLY = "Hi! (fake model reply)"
 
-local function rows(repo)
-  local out = {}
-  local f = io.open(repo .. "/.codex/cxlogs/runs.jsonl", "rb")
-  if not f then return out end
-  for line in f:lines() do out[#out + 1] = json.decode(line) end
-  f:close()
-  return out
-end
 
-local function last_row(repo)
-  local r = rows(repo)
-  return r[#r]
-end
 
 local function with_env(base, extra)
   local e = {}

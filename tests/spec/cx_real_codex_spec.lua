@@ -4,7 +4,7 @@
 local h = require "helpers.cli"
 local fixture = require "helpers.fixture_server"
 local codex_home = require "helpers.codex_home"
-local json = require "cx.json"
+local last_row = require("helpers.runlog_rows").last
 
 local CODEX = os.getenv("CX_REAL_CODEX") or (h.root .. "/build/codex/node_modules/.bin/codex")
 
@@ -19,11 +19,6 @@ if not io.open(CODEX, "rb") then
   return
 end
 
-local function last_row(repo)
-  local last
-  for line in io.lines(repo .. "/.codex/cxlogs/runs.jsonl") do last = line end
-  return json.decode(last)
-end
 
 describe("cx over the real codex CLI", function()
   local srv, home, repo

@@ -6,6 +6,7 @@
 local h = require "helpers.cli"
 local fixture = require "helpers.fixture_server"
 local json = require "cx.json"
+local rows = require("helpers.runlog_rows").all
 
 local DIR = h.root .. "/tests/fixtures/envelopes"
 local HTTP_FORMATS = { text = true, json = true, jsonl = true, openai = true, ollama = true }
@@ -18,14 +19,6 @@ local COMMANDS = {
 
 local cases = json.decode(h.slurp(DIR .. "/cases.json"))
 
-local function rows(repo)
-  local out = {}
-  local f = io.open(repo .. "/.codex/cxlogs/runs.jsonl", "rb")
-  if not f then return out end
-  for line in f:lines() do out[#out + 1] = json.decode(line) end
-  f:close()
-  return out
-end
 
 local function sh(cmd)
   assert(os.execute(cmd), cmd)

@@ -99,3 +99,19 @@ describe("cx doctor", function()
     assert.matches("ping %(codex%-cli%): ok", r.stdout)
   end)
 end)
+
+describe("cx doctor --all", function()
+  it("pings every ready adapter", function()
+    local repo = h.tmprepo()
+    local r = h.cx({ "doctor", "--all", "--json" }, { cwd = repo, env = fake.env({ CX_PROVIDER_ADAPTER = "mock",
+      FAKE_CODEX_SCENARIO = "ok", CX_OLLAMA_MODEL = "llama3", FAKE_OLLAMA_SCENARIO = "ok" }) })
+    h.rm(repo)
+    assert.equal(0, r.code, r.stderr)
+    local doc = json.decode(r.stdout)
+    local by = {}
+    for _, a in ipairs(doc.adapters) do by[a.name] = a end
+    assert.is_true(by["codex-cli"].ping.ok)
+    assert.is_true(by["ollama-cli"].ping.ok)
+    assert.is_nil(by["http-curl"].ping)
+  end)
+end)

@@ -2,17 +2,10 @@
 -- commitmsg, replay and fix-run, their rows, quarantine files and exit codes.
 local h = require "helpers.cli"
 local json = require "cx.json"
+local runlog_rows = require "helpers.runlog_rows"
+local rows, last_row = runlog_rows.all, runlog_rows.last
 
-local function rows(repo)
-  local out = {}
-  for line in io.lines(repo .. "/.codex/cxlogs/runs.jsonl") do out[#out + 1] = json.decode(line) end
-  return out
-end
 
-local function last_row(repo)
-  local r = rows(repo)
-  return r[#r]
-end
 
 local function git_repo()
   local repo = h.tmprepo()

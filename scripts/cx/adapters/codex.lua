@@ -3,15 +3,10 @@
 --- (it keeps "Reconnecting..."), so our timeout is what ends such a run, and the result says so.
 local core = require "cx.core"
 local json = require "cx.json"
+local binaries = require "cx.adapters.binaries"
 local R = require "cx.adapters.result"
 
 local M = {}
-
-local function codex_bin()
-  local b = os.getenv("CX_CODEX_BIN")
-  if b and b:match("%S") then return b end
-  return "codex"
-end
 
 local function stderr_line(text)
   return R.last_line(text, function(l) return l:match("^Reading additional input from stdin") end)
@@ -35,7 +30,7 @@ function M.label(mode)
 end
 
 function M.start(loop, d, req)
-  local argv = { codex_bin(), "exec" }
+  local argv = { (binaries.program("codex")), "exec" }
   if req.mode ~= "plain" then argv[#argv + 1] = "--json" end
   if d.model then
     argv[#argv + 1] = "-m"

@@ -1,14 +1,9 @@
 --- ollama-cli: `ollama run MODEL` with the prompt on stdin. `--nowordwrap` keeps terminal escape
 --- sequences out of piped output; the CLI's closing blank lines are framing, not reply.
+local binaries = require "cx.adapters.binaries"
 local R = require "cx.adapters.result"
 
 local M = {}
-
-local function ollama_bin()
-  local b = os.getenv("CX_OLLAMA_BIN")
-  if b and b:match("%S") then return b end
-  return "ollama"
-end
 
 M.label = "ollama run"
 
@@ -24,7 +19,7 @@ function M.start(loop, d, req)
     return nil, R.fail("config_error", M.model_unset)
   end
   local id, err = loop:spawn({
-    argv = { ollama_bin(), "run", d.model, "--nowordwrap" },
+    argv = { (binaries.program("ollama")), "run", d.model, "--nowordwrap" },
     stdin = req.prompt, timeout_ms = req.timeout_secs * 1000, grace_ms = req.grace_ms or 2000,
   })
   if not id then

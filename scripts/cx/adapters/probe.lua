@@ -1,6 +1,7 @@
 --- Static readiness checks per adapter (no request sent): is the binary on PATH, is the URL set, is
 --- the model chosen. Each check says what to fix. Used by `cx doctor`.
 local core = require "cx.core"
+local binaries = require "cx.adapters.binaries"
 
 local M = {}
 
@@ -32,12 +33,12 @@ function M.checks(name, d)
     out[#out + 1] = { check = check, ok = ok, detail = detail, fix = (not ok) and fix or nil }
   end
   if name == "codex-cli" then
-    local bin = env("CX_CODEX_BIN", "codex")
+    local bin = binaries.program("codex")
     local path = M.which(bin)
     add("binary", path ~= nil, path or (bin .. " not found on PATH"),
       "install it (npm install -g @openai/codex) or set CX_CODEX_BIN to its path")
   elseif name == "ollama-cli" then
-    local bin = env("CX_OLLAMA_BIN", "ollama")
+    local bin = binaries.program("ollama")
     local path = M.which(bin)
     add("binary", path ~= nil, path or (bin .. " not found on PATH"),
       "install ollama (https://ollama.com/download) or set CX_OLLAMA_BIN to its path")

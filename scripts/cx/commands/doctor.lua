@@ -13,6 +13,7 @@ function M.parser()
   local p = args.parser("doctor", "Check every adapter's prerequisites and send one ping through the selected one.")
   p:flag("--json", "Print one JSON object.")
   p:flag("--no-ping", "Only the static checks; send no request.")
+  p:flag("--all", "Ping every adapter whose checks pass, not only the selected one.")
   p:option("--timeout", "Seconds allowed for the ping (default: the LLM timeout)."):convert(args.positive_int)
   return p
 end
@@ -23,6 +24,17 @@ local function ping(d, timeout)
     ok = r.ok, duration_ms = r.duration_ms, class = r.class or json.null, reason = r.reason or json.null,
     reply = r.ok and (r.text or ""):sub(1, 200) or json.null,
   }
+end
+
+-- The descriptor of adapter `name` under the current configuration (as if CX_PROVIDER_ADAPTER chose it).
+local function descriptor_for(name)
+  local prefs = require("cx.state").get("preferences")
+  if type(prefs) ~= "table" then prefs = {} end
+  return adapters.describe(function(k)
+    if k == "CX_PROVIDER_ADAPTER" then return name end
+    if k == "CX_LLM_BACKEND" and name == "ollama-cli" then return "ollama" end
+    return os.getenv(k)
+  end, prefs)
 end
 
 function M.run(argv)
@@ -41,9 +53,15 @@ function M.run(argv)
       ready = ready, checks = checks,
     }
   end
+  local timeout = opts.timeout or math.min(config.llm_timeout_secs(), 60)
   if not opts.no_ping then
-    report.ping = ping(d, opts.timeout or math.min(config.llm_timeout_secs(), 60))
+    report.ping = ping(d, timeout)
     healthy = healthy and report.ping.ok
+    if opts.all then
+      for _, a in ipairs(report.adapters) do
+        if a.ready and not a.selected then a.ping = ping(descriptor_for(a.name), timeout) end
+      end
+    end
   end
   report.ok = healthy
   if opts.json then
@@ -59,6 +77,10 @@ function M.run(argv)
     for _, c in ipairs(a.checks) do
       out[#out + 1] = string.format("    %s %s: %s", c.ok and "ok  " or "FAIL", c.check, c.detail)
       if c.fix then out[#out + 1] = "         fix: " .. c.fix end
+    end
+    if a.ping then
+      out[#out + 1] = a.ping.ok and string.format("    ok   ping: %d ms", a.ping.duration_ms or 0)
+        or string.format("    FAIL ping: [%s] %s", a.ping.class, a.ping.reason)
     end
   end
   if report.ping then
