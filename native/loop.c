@@ -188,6 +188,8 @@ void cx_completion_free(cx_completion *c)
 
 /* ---- process jobs ---- */
 
+static void write_stdin(proc_job *p);
+
 int64_t cx_loop_add_process(cx_loop *l, const cx_process_job_spec *spec, char *err, size_t errlen)
 {
     job *j = new_job(l, CX_JOB_PROCESS);
@@ -222,8 +224,13 @@ int64_t cx_loop_add_process(cx_loop *l, const cx_process_job_spec *spec, char *e
         complete(l, l->njobs - 1, &c);
         return id;
     }
+    /* A prompt that fits the pipe goes in now, with its EOF: the child finds it all at its first
+     * read instead of blocking until our next poll (a hand-off that costs a scheduling delay per
+     * process on a busy machine). A larger one continues from the loop as the child reads. */
     if (!p->stdin_buf)
         cx_proc_close_fd(&p->proc.stdin_fd);
+    else
+        write_stdin(p);
     if (p->timeout_ms > 0)
         p->deadline_ns = j->start_ns + p->timeout_ms * MS;
     return id;

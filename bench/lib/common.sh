@@ -26,3 +26,12 @@ best_of() {
 loop_driver() {
     LUA_CPATH="$root/build/lib/?.so;;" lua5.4 "$root/bench/loop_driver.lua" "$@"
 }
+
+# time_ns CMD... -> the wall time of one run of CMD, in ns; fails if the run fails.
+time_ns() {
+    t0=$(now_ns); "$@" || return 1; t1=$(now_ns)
+    echo $((t1 - t0))
+}
+
+# median NS... -> the middle value (the lower middle for an even count).
+median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }

@@ -168,6 +168,24 @@ static void test_stdin(void)
     free(prompt);
 }
 
+/* A prompt that fits the pipe is written, with its EOF, when the job is added: the child reads it
+ * all before the loop ever runs (no hand-off through our next poll). */
+static void test_small_stdin_at_add(void)
+{
+    char path[64];
+    snprintf(path, sizeof path, "%s/wc", tmpdir);
+    cx_loop *l = cx_loop_new();
+    const char *count[] = {"sh", "-c", "wc -c > \"$0.tmp\" && mv \"$0.tmp\" \"$0\"", path, NULL};
+    int64_t a = spawn(l, count, "hello prompt", 12, 20000, -1);
+    CHECK_INT(read_number_file(path, 10000), 12); /* without cx_loop_run */
+    drain(l);
+    CHECK(done[a].ok);
+    CHECK_INT(done[a].stdin_written, 12);
+    cx_loop_destroy(l);
+    free_done();
+    unlink(path);
+}
+
 static void test_timeouts_kill_the_group(void)
 {
     char f1[256], f2[256], f3[256], s1[512], s2[512], s3[512];
@@ -348,6 +366,7 @@ int main(void)
     port = fixture_http_port(server);
     test_processes();
     test_stdin();
+    test_small_stdin_at_add();
     test_timeouts_kill_the_group();
     test_http();
     test_many_at_once();
