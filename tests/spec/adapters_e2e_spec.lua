@@ -382,3 +382,17 @@ describe("mock adapter end to end", function()
     end
   end)
 end)
+
+describe("codex-cli outside a repository", function()
+  it("tells codex the repository check is cx's", function()
+    local dir, home = h.tmpdir(), h.tmpdir()
+    local rec = dir .. "/rec.jsonl"
+    local r = h.cx({ "cxo", "true" }, { cwd = dir, env = fake.env({ CX_PROVIDER_ADAPTER = false, HOME = home,
+      FAKE_CODEX_SCENARIO = "ok", FAKE_CODEX_RECORD = rec }) })
+    local got = json.decode((h.slurp(rec):match("[^\n]+")))
+    h.rm(dir)
+    h.rm(home)
+    assert.equal(0, r.code, r.stderr)
+    assert.same({ "exec", "--json", "--skip-git-repo-check", "-" }, got.argv)
+  end)
+end)

@@ -4,6 +4,7 @@
 local core = require "cx.core"
 local json = require "cx.json"
 local binaries = require "cx.adapters.binaries"
+local paths = require "cx.paths"
 local R = require "cx.adapters.result"
 
 local M = {}
@@ -36,6 +37,9 @@ function M.start(loop, d, req)
     argv[#argv + 1] = "-m"
     argv[#argv + 1] = d.model
   end
+  -- Outside a git repository (cx's global scope) codex refuses to run unless told the check is ours.
+  local where = paths.resolve()
+  if where and where.scope == "global" then argv[#argv + 1] = "--skip-git-repo-check" end
   argv[#argv + 1] = "-"
   local label = M.label(req.mode)
   local id, err = loop:spawn({
