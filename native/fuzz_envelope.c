@@ -45,6 +45,33 @@ static void check_result(const cx_envelope_result *r, int rc)
         abort();
 }
 
+/* The classes each format may produce (docs/envelope.md): anything else is a bug. */
+static void check_class_allowed(cx_envelope_format f, cx_envelope_class c)
+{
+#define B(x) (1u << CX_ENVELOPE_##x)
+    const unsigned bytes =
+        B(OK) | B(INVALID_UTF8) | B(NUL_BYTE) | B(BODY_TOO_LARGE) | B(OUT_OF_MEMORY);
+    const unsigned inband = B(PROVIDER_ERROR) | B(QUOTA_EXHAUSTED);
+    const unsigned allowed[CX_ENVELOPE_FORMAT_COUNT] = {
+        [CX_ENVELOPE_TEXT] = bytes,
+        [CX_ENVELOPE_JSON] = bytes | inband | B(HTTP_JSON_EMPTY) | B(HTTP_JSON_INVALID) |
+                             B(HTTP_JSON_TYPE_UNSUPPORTED) | B(HTTP_JSON_CONTENT_INVALID) |
+                             B(HTTP_JSON_CONTENT_EMPTY),
+        [CX_ENVELOPE_JSONL] = bytes | B(EMPTY) | B(JSONL_INVALID) | B(JSONL_MISSING_ITEM_COMPLETED),
+        [CX_ENVELOPE_CODEX] = bytes | inband | B(EMPTY) | B(INCOMPLETE),
+        [CX_ENVELOPE_OPENAI] =
+            bytes | inband | B(EMPTY) | B(INCOMPLETE) | B(MALFORMED) | B(UNEXPECTED_SHAPE),
+        [CX_ENVELOPE_OLLAMA] =
+            bytes | inband | B(EMPTY) | B(INCOMPLETE) | B(MALFORMED) | B(UNEXPECTED_SHAPE),
+    };
+#undef B
+    if (!(allowed[f] & (1u << c))) {
+        fprintf(stderr, "fuzz_envelope: format %s produced class %s\n", cx_envelope_format_name(f),
+                cx_envelope_class_name(c));
+        abort();
+    }
+}
+
 static void compare(const cx_envelope_result *a, const cx_envelope_result *b)
 {
     same_str("class", cx_envelope_class_name(a->cls), cx_envelope_class_name(b->cls));
@@ -100,6 +127,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cx_envelope_result one, many;
     int rc_one = cx_envelope_parse(format, body, len, &opts, &one);
     check_result(&one, rc_one);
+    check_class_allowed(format, one.cls);
 
     cx_envelope_stream *s = cx_envelope_new(format, &opts);
     if (!s)

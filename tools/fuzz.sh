@@ -46,12 +46,13 @@ log="$OUT/fuzz.log"
 touch "$OUT/.run-start"
 extra=""
 [ "$JOBS" -gt 1 ] && extra="-jobs=$JOBS -workers=$JOBS"
+# Run inside $OUT: with -jobs libFuzzer writes fuzz-N.log files into the working directory.
 # shellcheck disable=SC2086
-"$OUT/fuzz_envelope" "$OUT/corpus" "$OUT/seeds" -max_total_time="$SECONDS_BUDGET" \
+(cd "$OUT" && rm -f fuzz-*.log && ./fuzz_envelope corpus seeds -max_total_time="$SECONDS_BUDGET" \
     -max_len=4096 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-    -artifact_prefix="$OUT/findings/" $extra >"$log" 2>&1
+    -artifact_prefix=findings/ $extra >fuzz.log 2>&1)
 status=$?
-[ "$JOBS" -gt 1 ] && cat fuzz-*.log >>"$log" 2>/dev/null && rm -f fuzz-*.log
+[ "$JOBS" -gt 1 ] && cat "$OUT"/fuzz-*.log >>"$log" 2>/dev/null
 runs=$(grep -h 'stat::number_of_executed_units' "$log" | awk '{s += $2} END {print s + 0}')
 findings=$(find "$OUT/findings" -type f -newer "$OUT/.run-start" | wc -l)
 echo "fuzz: $runs runs, $findings new finding(s) in $OUT/findings (log: $log)"
