@@ -1000,7 +1000,9 @@ static int finish_text(cx_envelope_stream *s)
     if (len == 0)
         return set_text(s, "", 0);
     s->events = 1;
-    json_t *doc = load(t, len, NULL);
+    /* Prose is the common case: skip the parser when the first byte cannot start JSON (jansson
+     * would otherwise scan a whole bareword before failing). */
+    json_t *doc = strchr("{[\"-0123456789tfn", t[0]) ? load(t, len, NULL) : NULL;
     int rc = 1;
     if (json_is_object(doc)) {
         json_t *key = envelope_key(doc);

@@ -111,6 +111,9 @@ static void test_text(void)
     EXPECT_TEXT(CX_ENVELOPE_TEXT, "{\"content\":[2]}", "{\"content\":[2]}");
     EXPECT_TEXT(CX_ENVELOPE_TEXT, " \"s\" ", " \"s\" "); /* raw, untrimmed */
     EXPECT_TEXT(CX_ENVELOPE_TEXT, "[1]", "[1]");
+    EXPECT_TEXT(CX_ENVELOPE_TEXT, "true story", "true story");
+    EXPECT_TEXT(CX_ENVELOPE_TEXT, "The answer is 42.", "The answer is 42.");
+    EXPECT_TEXT(CX_ENVELOPE_TEXT, "-", "-");
     EXPECT_TEXT(CX_ENVELOPE_TEXT, "\t\n ", "");
     EXPECT_TEXT(CX_ENVELOPE_TEXT, "", "");
     /* Unicode White_Space is trimmed like the reference's str::trim (U+00A0, U+3000) */
