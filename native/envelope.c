@@ -130,6 +130,42 @@ static int failed(const cx_envelope_stream *s)
     return s->cls != CX_ENVELOPE_OK;
 }
 
+/* Length of the valid UTF-8 sequence at p (1..4), or 0. */
+static size_t utf8_len(const unsigned char *p, size_t n)
+{
+    unsigned char c = p[0];
+    size_t len = c < 0x80                 ? 1
+                 : c >= 0xC2 && c <= 0xDF ? 2
+                 : c >= 0xE0 && c <= 0xEF ? 3
+                 : c >= 0xF0 && c <= 0xF4 ? 4
+                                          : 0;
+    if (len == 0 || len > n)
+        return 0;
+    unsigned char lo = c == 0xE0 ? 0xA0 : c == 0xF0 ? 0x90 : 0x80;
+    unsigned char hi = c == 0xED ? 0x9F : c == 0xF4 ? 0x8F : 0xBF;
+    for (size_t i = 1; i < len; i++, lo = 0x80, hi = 0xBF)
+        if (p[i] < lo || p[i] > hi)
+            return 0;
+    return len;
+}
+
+/* Reasons are one readable line: control characters become spaces and bytes that are not UTF-8
+ * (jansson quotes a cut token in its messages) become '?'. */
+static void one_line(char *msg)
+{
+    unsigned char *p = (unsigned char *)msg;
+    size_t n = strlen(msg);
+    for (size_t i = 0; i < n;) {
+        size_t k = utf8_len(p + i, n - i);
+        if (k == 0)
+            p[i++] = '?';
+        else if (k == 1 && (p[i] < 0x20 || p[i] == 0x7F))
+            p[i++] = ' ';
+        else
+            i += k;
+    }
+}
+
 /* Records the outcome unless one is already set (the first failure in byte order wins). */
 static int fail(cx_envelope_stream *s, cx_envelope_class cls, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -144,6 +180,8 @@ static int fail(cx_envelope_stream *s, cx_envelope_class cls, const char *fmt, .
     if (vasprintf(&msg, fmt, ap) < 0)
         msg = NULL;
     va_end(ap);
+    if (msg)
+        one_line(msg);
     s->reason = msg;
     return -1;
 }

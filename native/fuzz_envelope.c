@@ -33,6 +33,26 @@ static void same_num(const char *what, long long a, long long b)
     }
 }
 
+/* Reasons and notices are one line of valid UTF-8. */
+static void check_line(const char *what, const char *msg)
+{
+    const unsigned char *p = (const unsigned char *)msg;
+    size_t n = strlen(msg);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = p[i];
+        int bad = c < 0x20 || c == 0x7F || c == 0xC0 || c == 0xC1 || c >= 0xF5;
+        size_t k = c < 0x80 ? 0 : c < 0xE0 ? 1 : c < 0xF0 ? 2 : 3;
+        for (size_t j = 1; !bad && j <= k; j++)
+            bad = i + j >= n || (p[i + j] & 0xC0) != 0x80;
+        if (bad) {
+            fprintf(stderr, "fuzz_envelope: %s is not one line of UTF-8 at byte %zu: %s\n", what, i,
+                    msg);
+            abort();
+        }
+        i += k;
+    }
+}
+
 static void check_result(const cx_envelope_result *r, int rc)
 {
     int ok = r->cls == CX_ENVELOPE_OK;
@@ -43,6 +63,10 @@ static void check_result(const cx_envelope_result *r, int rc)
     }
     if (r->notice_count > CX_ENVELOPE_MAX_NOTICES || r->notice_count > r->notices_total)
         abort();
+    if (r->reason)
+        check_line("reason", r->reason);
+    for (size_t i = 0; i < r->notice_count; i++)
+        check_line("notice", r->notices[i]);
 }
 
 /* The classes each format may produce (docs/envelope.md): anything else is a bug. */
