@@ -103,8 +103,7 @@ struct cx_envelope_stream {
     cx_buf line;  /* the unterminated line so far */
     long line_no; /* lines terminated so far (the current line is line_no + 1) */
     int pending_cr;
-    int at_eof;  /* finish is judging the unterminated tail: a parse error there means a cut stream
-                  */
+    int at_eof;  /* judging the unterminated tail: a parse error there means a cut stream */
     cx_buf data; /* SSE: data lines of the current event */
     int has_data;
     cx_buf event_name;
@@ -916,12 +915,15 @@ static int sse_dispatch(cx_envelope_stream *s)
     }
     s->events++;
     int rc = 0;
-    if (s->data.len == 6 && memcmp(s->data.data, "[DONE]", 6) == 0) {
+    const char *data = s->data.data ? s->data.data : "";
+    size_t dlen = s->data.len;
+    trim(&data, &dlen);
+    if (dlen == 6 && memcmp(data, "[DONE]", 6) == 0) {
         s->terminal = CX_ENVELOPE_TERMINAL_DONE;
         s->terminal_seen = 1;
     } else {
         json_error_t err;
-        json_t *obj = load(s->data.data, s->data.len, &err);
+        json_t *obj = load(data, dlen, &err);
         char where[64];
         snprintf(where, sizeof where, "SSE event %ld (line %ld)", s->events, s->line_no);
         if (!obj && s->at_eof) {
