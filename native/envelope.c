@@ -190,13 +190,13 @@ static int oom(cx_envelope_stream *s)
     return fail(s, CX_ENVELOPE_OUT_OF_MEMORY, "out of memory while parsing the envelope");
 }
 
-/* Appends provider text for a one-line message: cut at QUOTE_MAX bytes on a UTF-8 boundary, control
- * characters (and NULs decoded from \u0000) shown as spaces. */
-static int append_quoted(cx_buf *b, const char *s, size_t len)
+/* Appends provider text for a one-line message: cut at max bytes on a UTF-8 boundary (with "..."),
+ * control characters (and NULs decoded from \u0000) shown as spaces. */
+static int append_quoted(cx_buf *b, const char *s, size_t len, size_t max)
 {
     size_t n = len;
-    if (n > QUOTE_MAX) {
-        n = QUOTE_MAX;
+    if (n > max) {
+        n = max;
         while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
             n--;
     }
@@ -214,7 +214,7 @@ static char *quoted(const char *s, size_t len)
 {
     cx_buf b;
     cx_buf_init(&b);
-    if (append_quoted(&b, s, len) != 0 || cx_buf_append(&b, "", 0) != 0) {
+    if (append_quoted(&b, s, len, QUOTE_MAX) != 0 || cx_buf_append(&b, "", 0) != 0) {
         cx_buf_free(&b);
         return NULL;
     }
@@ -681,8 +681,16 @@ static int codex_turn_failed(cx_envelope_stream *s, json_t *ev)
     json_t *msg = json_is_object(err) ? json_object_get(err, "message") : err;
     const char *m = json_is_string(msg) ? json_string_value(msg) : "(no message)";
     size_t mlen = json_is_string(msg) ? json_string_length(msg) : strlen(m);
-    if (s->format == CX_ENVELOPE_JSONL) /* the reference's passthrough does not judge turns */
-        return add_notice_f(s, "turn.failed: %.*s", (int)(mlen > QUOTE_MAX ? QUOTE_MAX : mlen), m);
+    if (s->format == CX_ENVELOPE_JSONL) { /* the reference's passthrough does not judge turns */
+        cx_buf b;
+        cx_buf_init(&b);
+        int rc = cx_buf_append_str(&b, "turn.failed: ") == 0 &&
+                         append_quoted(&b, m, mlen, QUOTE_MAX) == 0
+                     ? add_notice(s, b.data, b.len)
+                     : oom(s);
+        cx_buf_free(&b);
+        return rc;
+    }
     char *q = quoted(m, mlen);
     if (!q)
         return oom(s);
@@ -741,7 +749,7 @@ static int codex_line(cx_envelope_stream *s, const char *line, size_t len)
         cx_buf b;
         cx_buf_init(&b);
         int rc = cx_buf_printf(&b, "line %ld is not JSON: ", s->line_no) == 0 &&
-                         append_quoted(&b, line, len > 200 ? 200 : len) == 0
+                         append_quoted(&b, line, len, 200) == 0
                      ? add_notice(s, b.data, b.len)
                      : oom(s);
         cx_buf_free(&b);
@@ -979,7 +987,7 @@ static int sse_line(cx_envelope_stream *s, const char *line, size_t len)
     if (!colon) {
         cx_buf b;
         cx_buf_init(&b);
-        int ok = append_quoted(&b, line, len > 80 ? 80 : len) == 0;
+        int ok = append_quoted(&b, line, len, 80) == 0;
         fail(s, ok ? CX_ENVELOPE_MALFORMED : CX_ENVELOPE_OUT_OF_MEMORY,
              "openai body is neither JSON nor an SSE stream (line %ld: %s)", s->line_no,
              ok ? b.data : "");
