@@ -52,7 +52,7 @@ extra=""
     -max_len=4096 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
     -artifact_prefix=findings/ $extra >fuzz.log 2>&1)
 status=$?
-[ "$JOBS" -gt 1 ] && cat "$OUT"/fuzz-*.log >>"$log" 2>/dev/null
+# (with -jobs the main log already repeats each job's log, final stats included)
 runs=$(grep -h 'stat::number_of_executed_units' "$log" | awk '{s += $2} END {print s + 0}')
 findings=$(find "$OUT/findings" -type f -newer "$OUT/.run-start" | wc -l)
 echo "fuzz: $runs runs, $findings new finding(s) in $OUT/findings (log: $log)"
