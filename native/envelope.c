@@ -883,8 +883,15 @@ static int openai_object(cx_envelope_stream *s, json_t *obj, int chunk, const ch
         openai_usage(s, json_object_get(obj, "usage")) != 0)
         return -1;
     json_t *choices = json_object_get(obj, "choices");
-    if (chunk && (!choices || json_is_null(choices)))
-        return 0; /* e.g. a usage-only chunk */
+    if (chunk && (!choices || json_is_null(choices))) {
+        if (json_is_object(json_object_get(obj, "usage")))
+            return 0; /* a usage-only chunk */
+        /* e.g. a Responses API event: not ours, and silently ignoring it would lose the answer */
+        const char *type = json_string_value(json_object_get(obj, "type"));
+        return fail(s, CX_ENVELOPE_UNEXPECTED_SHAPE,
+                    "openai %s is not a chat.completion.chunk (no choices%s%s)", where,
+                    type ? ", type " : "", type ? type : "");
+    }
     if (!json_is_array(choices) || (!chunk && json_array_size(choices) == 0))
         return fail(s, CX_ENVELOPE_UNEXPECTED_SHAPE, "openai %s has no choices", where);
     size_t i;
