@@ -1249,9 +1249,10 @@ static int fill_result(cx_envelope_stream *s, cx_envelope_result *r)
             r->item_types = i + 1;
         }
     }
-    if (bad) {
+    if (bad) { /* cx_envelope_result_free leaves it zeroed */
         cx_envelope_result_free(r);
-        memset(r, 0, sizeof *r);
+        r->usage.input_tokens = r->usage.cached_input_tokens = -1;
+        r->usage.output_tokens = r->usage.reasoning_output_tokens = -1;
         oom(s);
     }
     r->cls = s->cls;
