@@ -22,11 +22,15 @@ BIND_OBJS := $(BIND_SRCS:native/%.c=$(BUILD)/obj/%.o)
 TEST_SRCS := $(wildcard tests/native/test_*.c)
 TEST_BINS := $(TEST_SRCS:tests/native/%.c=$(BUILD)/tests/%)
 TEST_HELPERS := $(filter-out $(TEST_SRCS),$(wildcard tests/native/*.c))
+# Test fixture programs (tests/fixtures/X.c -> $(BUILD)/tests/X), sharing tests/fixtures/lib/*.c.
+FIXTURE_SRCS := $(wildcard tests/fixtures/*.c)
+FIXTURE_LIB  := $(wildcard tests/fixtures/lib/*.c)
+FIXTURE_BINS := $(FIXTURE_SRCS:tests/fixtures/%.c=$(BUILD)/tests/%)
 
 LUA54    := lua5.4
 BUSTED   := $(LUA54) /usr/bin/busted
 
-.PHONY: all deps test test-native test-lua lint asan valgrind bench demo install clean fuzz
+.PHONY: all deps test test-native test-lua fixtures lint asan valgrind bench demo install clean fuzz
 
 all: $(BINDIR)/cx $(BUILD)/lib/cx/core.so
 
@@ -47,25 +51,32 @@ $(BUILD)/tests/test_lua_%: tests/native/test_lua_%.c $(BIND_OBJS) $(LIB_OBJS) $(
 $(BUILD)/tests/test_%: tests/native/test_%.c $(LIB_OBJS) $(TEST_HELPERS) | $(BUILD)/tests
 	$(CC) $(CFLAGS) -Itests/native -Inative -o $@ $^ $(LDLIBS)
 
+$(BUILD)/tests/%: tests/fixtures/%.c $(FIXTURE_LIB) $(wildcard tests/fixtures/lib/*.h) | $(BUILD)/tests
+	$(CC) $(CFLAGS) -pthread -Itests/fixtures/lib -o $@ $< $(FIXTURE_LIB) \
+	    $(shell pkg-config --libs jansson) -pthread
+
 $(BUILD)/obj $(BUILD)/lib/cx $(BUILD)/tests $(BINDIR):
 	mkdir -p $@
 
 deps:
 	@sh tools/deps.sh
 
-test: deps all test-native test-lua
+test: deps all test-native fixtures test-lua
+
+fixtures: $(FIXTURE_BINS)
 
 test-native: $(TEST_BINS)
 	@sh tools/run-native-tests.sh $(TEST_BINS)
 
-test-lua: all
+test-lua: all fixtures
 	$(BUSTED) --output=utfTerminal
 
 lint: deps
 	$(MAKE) --no-print-directory clean-objs
-	$(MAKE) --no-print-directory all $(TEST_BINS)
-	luacheck --no-color -q scripts policies tests/spec bench tools
-	clang-format --dry-run --Werror native/*.c native/*.h tests/native/*.c tests/native/*.h
+	$(MAKE) --no-print-directory all $(TEST_BINS) $(FIXTURE_BINS)
+	luacheck --no-color -q $(wildcard scripts policies tests/spec bench tools)
+	clang-format --dry-run --Werror native/*.c native/*.h tests/native/*.c tests/native/*.h \
+	    tests/fixtures/*.c tests/fixtures/lib/*.c tests/fixtures/lib/*.h
 
 # The whole suite under AddressSanitizer + UBSan, in its own build tree.
 asan: deps
@@ -73,6 +84,7 @@ asan: deps
 	    LDLIBS="$(SANFLAGS) $(shell pkg-config --libs $(PKGS)) -lm" test-native
 	$(MAKE) --no-print-directory BUILD=build/asan BINDIR=build/asan/bin CC=clang OPT="-O1 $(SANFLAGS)" \
 	    LDLIBS="$(SANFLAGS) $(shell pkg-config --libs $(PKGS)) -lm" build/asan/bin/cx
+	$(MAKE) --no-print-directory all fixtures
 	CX_TEST_BIN=$(CURDIR)/build/asan/bin/cx ASAN_OPTIONS=detect_leaks=0 $(BUSTED) --output=utfTerminal
 
 valgrind: all $(TEST_BINS)
@@ -93,7 +105,7 @@ install: all
 	cp -R scripts policies $(DESTDIR)$(PREFIX)/share/cx/
 
 clean-objs:
-	rm -rf $(BUILD)/obj $(BINDIR)
+	rm -rf $(BUILD)/obj $(BINDIR) $(FIXTURE_BINS)
 
 clean:
 	rm -rf build bin

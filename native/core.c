@@ -9,11 +9,18 @@ typedef struct binding {
     lua_CFunction open;
 } binding;
 
+/* One binding per line, so each addition is its own line. */
+/* clang-format off */
 static const binding bindings[] = {
     {"json", cx_lua_open_json},
     {"digest", cx_lua_open_digest},
+    {"fs", cx_lua_open_fs},
+    {"logcheck", cx_lua_open_logcheck},
+    {"runlog", cx_lua_open_runlog},
+    {"loop", cx_lua_open_loop},
     {"envelope", cx_lua_open_envelope},
 };
+/* clang-format on */
 
 int luaopen_cx_core(lua_State *L)
 {

@@ -6,7 +6,8 @@
 
 #define CX_SHA256_HEX_LEN 64
 
-/* Writes 64 hex characters and a NUL into out (65 bytes). Returns 0, or -1 on a libcrypto failure. */
+/* Writes 64 hex characters and a NUL into out (65 bytes). Returns 0, or -1 on a libcrypto failure.
+ */
 int cx_digest_sha256_hex(const void *data, size_t len, char out[CX_SHA256_HEX_LEN + 1]);
 
 #endif

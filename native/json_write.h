@@ -1,7 +1,8 @@
 /* JSON text output in the reference's serialization style (serde_json): the primitives that every
  * encoder shares. Strings escape only '"', '\\' and control characters (\n \r \t \b \f, else \u00xx
- * lowercase); '/' and non-ASCII stay raw UTF-8; invalid UTF-8 becomes U+FFFD so the output is always
- * valid JSON. Numbers print the shortest text that reads back to the same double, integral ones keep
+ * lowercase); '/' and non-ASCII stay raw UTF-8; invalid UTF-8 becomes U+FFFD so the output is
+ * always valid JSON. Numbers print the shortest text that reads back to the same double, integral
+ * ones keep
  * ".0", and non-finite ones print null. */
 #ifndef CX_JSON_WRITE_H
 #define CX_JSON_WRITE_H

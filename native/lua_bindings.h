@@ -7,6 +7,10 @@
 
 int cx_lua_open_json(lua_State *L);
 int cx_lua_open_digest(lua_State *L);
+int cx_lua_open_fs(lua_State *L);
+int cx_lua_open_logcheck(lua_State *L);
+int cx_lua_open_runlog(lua_State *L);
+int cx_lua_open_loop(lua_State *L);
 int cx_lua_open_envelope(lua_State *L);
 int luaopen_cx_core(lua_State *L);
 

@@ -258,7 +258,8 @@ static int encode_value(encoder *e, int idx, int depth)
     default:
         break;
     }
-    snprintf(e->errbuf, sizeof e->errbuf, "cannot encode a value of type %s", luaL_typename(L, idx));
+    snprintf(e->errbuf, sizeof e->errbuf, "cannot encode a value of type %s",
+             luaL_typename(L, idx));
     e->error = e->errbuf;
     return -1;
 }

@@ -58,8 +58,8 @@ int main(int argc, char **argv)
 {
     char scripts[PATH_MAX];
     if (find_scripts_dir(scripts, sizeof scripts) != 0) {
-        fprintf(stderr, "cx: cannot find the cx Lua scripts (looked beside %s and in %s)\n", argv[0],
-                CX_INSTALL_SCRIPTS);
+        fprintf(stderr, "cx: cannot find the cx Lua scripts (looked beside %s and in %s)\n",
+                argv[0], CX_INSTALL_SCRIPTS);
         return 1;
     }
     lua_State *L = luaL_newstate();

@@ -1,4 +1,5 @@
-/* Minimal assertion helpers for the plain C unit tests: each test binary returns non-zero on failure. */
+/* Minimal assertion helpers for the plain C unit tests: each test binary returns non-zero on
+ * failure. */
 #ifndef CX_TEST_CHECK_H
 #define CX_TEST_CHECK_H
 
@@ -13,7 +14,7 @@ static int check_count;
         check_count++;                                                                             \
         if (!(cond)) {                                                                             \
             check_failures++;                                                                      \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);              \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);               \
         }                                                                                          \
     } while (0)
 
@@ -23,7 +24,7 @@ static int check_count;
         check_count++;                                                                             \
         if (!check_g_ || strcmp(check_g_, check_w_) != 0) {                                        \
             check_failures++;                                                                      \
-            fprintf(stderr, "%s:%d: got \"%s\", want \"%s\"\n", __FILE__, __LINE__,               \
+            fprintf(stderr, "%s:%d: got \"%s\", want \"%s\"\n", __FILE__, __LINE__,                \
                     check_g_ ? check_g_ : "(null)", check_w_);                                     \
         }                                                                                          \
     } while (0)

@@ -25,7 +25,8 @@ int main(void)
     CHECK_STR(str("\x01\x1f", 2), "\"\\u0001\\u001f\"");
     CHECK_STR(str("caf\xc3\xa9 \xe2\x82\xac", 9), "\"caf\xc3\xa9 \xe2\x82\xac\"");
     CHECK_STR(str("a\0b", 3), "\"a\\u0000b\"");
-    /* invalid UTF-8: a lone continuation byte, a truncated sequence, an overlong form, a surrogate */
+    /* invalid UTF-8: a lone continuation byte, a truncated sequence, an overlong form, a surrogate
+     */
     CHECK_STR(str("x\x80y", 3), "\"x\xEF\xBF\xBDy\"");
     CHECK_STR(str("\xe2\x82", 2), "\"\xEF\xBF\xBD\xEF\xBF\xBD\"");
     CHECK_STR(str("\xc0\xaf", 2), "\"\xEF\xBF\xBD\xEF\xBF\xBD\"");

@@ -53,8 +53,12 @@ function M.run(argv, opts)
   local parts = {}
   if opts.cwd then parts[#parts + 1] = "cd " .. q(opts.cwd) .. " &&" end
   parts[#parts + 1] = "env"
+  -- env takes its -u options before any assignment
   for k, v in pairs(opts.env or {}) do
-    if v == false then parts[#parts + 1] = "-u " .. q(k) else parts[#parts + 1] = q(k .. "=" .. v) end
+    if v == false then parts[#parts + 1] = "-u " .. q(k) end
+  end
+  for k, v in pairs(opts.env or {}) do
+    if v ~= false then parts[#parts + 1] = q(k .. "=" .. v) end
   end
   parts[#parts + 1] = q(opts.bin or M.bin)
   for _, a in ipairs(argv) do parts[#parts + 1] = q(a) end

@@ -1,0 +1,160 @@
+/* Lua binding: the run log (native/runlog.c) as `require("cx.core").runlog`.
+ *
+ *   runlog.append(path, line)  -> true | nil, message, class ("io" | "invalid_row")
+ *   runlog.tail(path, n)       -> lines, {torn=bool, bytes_read=int} | nil, message, class
+ *   runlog.lines(path [, off]) -> iterator of lineno, text, torn, offset | nil, message, class
+ *   runlog.size(path)          -> bytes | nil, message, class
+ *
+ * Classes: "not_found" (the file is missing; append creates it instead), "invalid_row", "io". */
+#include "lua_bindings.h"
+#include "runlog.h"
+
+#include <lauxlib.h>
+
+#define READER_MT "cx.runlog.reader"
+
+static const char *class_of(int rc)
+{
+    switch (rc) {
+    case CX_RUNLOG_ENOENT:
+        return "not_found";
+    case CX_RUNLOG_EINVAL:
+        return "invalid_row";
+    default:
+        return "io";
+    }
+}
+
+static int push_fail(lua_State *L, int rc, const char *msg)
+{
+    lua_pushnil(L);
+    lua_pushstring(L, msg);
+    lua_pushstring(L, class_of(rc));
+    return 3;
+}
+
+static int l_append(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    size_t len;
+    const char *line = luaL_checklstring(L, 2, &len);
+    char err[512];
+    int rc = cx_runlog_append(path, line, len, err, sizeof err);
+    if (rc != CX_RUNLOG_OK) /* append creates what is missing: only "invalid_row" or "io" */
+        return push_fail(L, rc == CX_RUNLOG_EINVAL ? rc : CX_RUNLOG_EIO, err);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+static int l_size(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    uint64_t size;
+    char err[512];
+    int rc = cx_runlog_size(path, &size, err, sizeof err);
+    if (rc != CX_RUNLOG_OK)
+        return push_fail(L, rc, err);
+    lua_pushinteger(L, (lua_Integer)size);
+    return 1;
+}
+
+static int l_tail(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    lua_Integer n = luaL_checkinteger(L, 2);
+    luaL_argcheck(L, n >= 0, 2, "must not be negative");
+    cx_runlog_tail_result t;
+    char err[512];
+    int rc = cx_runlog_tail(path, (size_t)n, 0, &t, err, sizeof err);
+    if (rc != CX_RUNLOG_OK) {
+        cx_runlog_tail_free(&t);
+        return push_fail(L, rc, err);
+    }
+    /* Only a Lua out-of-memory error below could skip the free; that aborts the command anyway. */
+    lua_createtable(L, t.count > (size_t)INT32_MAX ? 0 : (int)t.count, 0);
+    for (size_t i = 0; i < t.count; i++) {
+        lua_pushlstring(L, t.lines[i].text, t.lines[i].len);
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    lua_createtable(L, 0, 2);
+    lua_pushboolean(L, t.torn);
+    lua_setfield(L, -2, "torn");
+    lua_pushinteger(L, (lua_Integer)t.bytes_read);
+    lua_setfield(L, -2, "bytes_read");
+    cx_runlog_tail_free(&t);
+    return 2;
+}
+
+/* The reader lives in a userdata so that __gc / __close close the file of an abandoned loop. */
+typedef struct reader_box {
+    cx_runlog_reader *r;
+} reader_box;
+
+static int reader_close(lua_State *L)
+{
+    reader_box *b = luaL_checkudata(L, 1, READER_MT);
+    cx_runlog_reader_close(b->r);
+    b->r = NULL;
+    return 0;
+}
+
+/* The generic-for step: (box, _) -> lineno, text, torn, offset | nil at the end. A read error
+ * mid-way is raised: a for loop has no place for nil, message. */
+static int reader_step(lua_State *L)
+{
+    reader_box *b = luaL_checkudata(L, 1, READER_MT);
+    if (!b->r)
+        return 0;
+    cx_runlog_line line;
+    char err[512];
+    int rc = cx_runlog_reader_next(b->r, &line, err, sizeof err);
+    if (rc == 0) {
+        cx_runlog_reader_close(b->r);
+        b->r = NULL;
+        return 0;
+    }
+    if (rc < 0) {
+        cx_runlog_reader_close(b->r);
+        b->r = NULL;
+        return luaL_error(L, "%s", err);
+    }
+    lua_pushinteger(L, (lua_Integer)line.lineno);
+    lua_pushlstring(L, line.text, line.len);
+    lua_pushboolean(L, line.torn);
+    lua_pushinteger(L, (lua_Integer)line.offset);
+    return 4;
+}
+
+/* runlog.lines(path [, offset]) -> step, box, nil, box (the fourth value is the to-be-closed
+ * variable of a Lua 5.4 generic for). */
+static int l_lines(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    lua_Integer off = luaL_optinteger(L, 2, 0);
+    luaL_argcheck(L, off >= 0, 2, "must not be negative");
+    reader_box *b = lua_newuserdatauv(L, sizeof *b, 0);
+    b->r = NULL;
+    luaL_setmetatable(L, READER_MT);
+    char err[512];
+    int rc = cx_runlog_reader_open(path, (uint64_t)off, 0, &b->r, err, sizeof err);
+    if (rc != CX_RUNLOG_OK)
+        return push_fail(L, rc, err);
+    lua_pushcfunction(L, reader_step);
+    lua_insert(L, -2);
+    lua_pushnil(L);
+    lua_pushvalue(L, -2);
+    return 4;
+}
+
+int cx_lua_open_runlog(lua_State *L)
+{
+    static const luaL_Reg reader_meta[] = {
+        {"__gc", reader_close}, {"__close", reader_close}, {NULL, NULL}};
+    if (luaL_newmetatable(L, READER_MT))
+        luaL_setfuncs(L, reader_meta, 0);
+    lua_pop(L, 1);
+    static const luaL_Reg fns[] = {
+        {"append", l_append}, {"tail", l_tail}, {"lines", l_lines}, {"size", l_size}, {NULL, NULL}};
+    luaL_newlib(L, fns);
+    return 1;
+}

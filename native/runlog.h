@@ -1,0 +1,67 @@
+/* The append-only JSONL run log: the writer (one row per write(2) under an exclusive flock, with
+ * repair of a row torn by a killed writer), a reverse tail reader that reads only the end of the
+ * file, and a forward streaming reader. Plain C; the Lua binding is native/lua_runlog.c.
+ *
+ * Readers take a shared flock just long enough to note the file's size, so they never see half of a
+ * row that a writer is appending; they read the file as it was at that moment. A line's text never
+ * includes its '\n' nor a '\r' just before it. */
+#ifndef CX_RUNLOG_H
+#define CX_RUNLOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Return codes (negative = failure; errbuf names the path and the OS error). */
+enum {
+    CX_RUNLOG_OK = 0,
+    CX_RUNLOG_EIO = -1,    /* any OS error other than a missing file */
+    CX_RUNLOG_ENOENT = -2, /* the file (or a parent directory) does not exist */
+    CX_RUNLOG_EINVAL = -3, /* the row is not one line (contains '\n') */
+    CX_RUNLOG_NOMEM = -4,  /* allocation failed */
+};
+
+/* Append `line` (len bytes, no '\n') plus '\n' to path, creating the parent directories (0755) and
+ * the file (0644). Concurrent appenders (threads or processes) never interleave rows. */
+int cx_runlog_append(const char *path, const char *line, size_t len, char *errbuf, size_t errlen);
+
+/* The file's size in bytes. */
+int cx_runlog_size(const char *path, uint64_t *size, char *errbuf, size_t errlen);
+
+/* One line handed out by a reader: NUL-terminated at text[len], valid until the reader moves on. */
+typedef struct cx_runlog_line {
+    const char *text;
+    size_t len;
+    uint64_t offset; /* byte offset of the line's first byte in the file */
+    uint64_t lineno; /* 1-based, counted from the reader's start offset */
+    int torn;        /* the final line of the file, with no '\n' after it */
+} cx_runlog_line;
+
+/* The last non-blank lines of a file (blank = empty or only spaces, tabs, '\r', '\v', '\f'). */
+typedef struct cx_runlog_tail_result {
+    cx_runlog_line *lines; /* in file order; lineno is 0 (unknown when reading backwards) */
+    size_t count;
+    int torn;            /* the last line returned had no '\n' after it */
+    uint64_t bytes_read; /* how much of the file was read */
+    char *buf_;          /* owns the text of the lines */
+} cx_runlog_tail_result;
+
+/* Fill out with the last n non-blank lines of path, reading the file backwards in blocks of
+ * block_size bytes (0 = the default, 64 KiB). Free with cx_runlog_tail_free, also after a failure.
+ */
+int cx_runlog_tail(const char *path, size_t n, size_t block_size, cx_runlog_tail_result *out,
+                   char *errbuf, size_t errlen);
+void cx_runlog_tail_free(cx_runlog_tail_result *t);
+
+/* The forward reader: every physical line from a start offset to the end of the file (blank lines
+ * included), in bounded memory apart from the longest line. Starting mid-line yields the rest of
+ * that line first. */
+typedef struct cx_runlog_reader cx_runlog_reader;
+
+/* block_size 0 = the default (64 KiB). */
+int cx_runlog_reader_open(const char *path, uint64_t offset, size_t block_size,
+                          cx_runlog_reader **out, char *errbuf, size_t errlen);
+/* 1 = a line in *line, 0 = end of file, negative = failure. */
+int cx_runlog_reader_next(cx_runlog_reader *r, cx_runlog_line *line, char *errbuf, size_t errlen);
+void cx_runlog_reader_close(cx_runlog_reader *r);
+
+#endif

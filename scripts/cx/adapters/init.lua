@@ -1,0 +1,105 @@
+--- The adapter contract: one descriptor (which adapter, its normalized configuration, capabilities,
+--- status, identity) and one result shape (cx.adapters.result) whatever the transport. Each adapter is
+--- a non-blocking state machine over the native event loop: start(loop, descriptor, request) adds a job
+--- and returns an attempt; finish(attempt, completion) turns the job's completion into the result. The
+--- scheduler runs many attempts in one loop; `run` is the same with one attempt.
+local core = require "cx.core"
+local json = require "cx.json"
+local catalog = require "cx.adapters.catalog"
+local identity = require "cx.adapters.identity"
+local select = require "cx.adapters.select"
+local status = require "cx.adapters.status"
+local R = require "cx.adapters.result"
+
+local M = {}
+
+-- Durations are whole milliseconds in results and rows.
+local function whole_ms(x)
+  if type(x) ~= "number" then return x end
+  return math.tointeger(math.floor(x + 0.5))
+end
+
+local impl_modules = {
+  ["codex-cli"] = "cx.adapters.codex",
+  ["ollama-cli"] = "cx.adapters.ollama",
+  ["http-curl"] = "cx.adapters.http",
+  ["http-stub"] = "cx.adapters.http_stub",
+  mock = "cx.adapters.mock",
+}
+
+M.modes = { plain = true, jsonl = true, agent = true, schema = true }
+
+--- The descriptor for the current environment and state preferences (see cx.adapters.select).
+function M.describe(getenv, prefs)
+  local d = select.resolve(getenv or os.getenv, prefs)
+  d.id = identity.id(d)
+  return d
+end
+
+--- The adapter fields every run-log row carries.
+function M.telemetry(d)
+  return {
+    adapter_type = d.name,
+    provider_transport = d.transport,
+    provider_status = status.logged(d.status),
+    http_provider_format = d.http and d.http.format or json.null,
+    http_parser_mode = d.http and d.http.parser_mode or json.null,
+    adapter_id = d.id,
+  }
+end
+
+local function impl(d)
+  return require(impl_modules[d.name])
+end
+
+--- Add one attempt to a loop. request = {prompt, mode, timeout_secs, attempt?, max_bytes?}.
+--- Returns the attempt, or nil and a failure result (configuration or spawn failures).
+function M.start(loop, d, request)
+  assert(M.modes[request.mode], "unknown adapter mode")
+  local a, failure = impl(d).start(loop, d, request)
+  if not a then return nil, failure end
+  a.descriptor = d
+  a.started_ms = core.loop.monotonic_ms()
+  return a
+end
+
+--- The normalized result of an attempt from its job's completion.
+function M.finish(attempt, completion)
+  local r = impl(attempt.descriptor).finish(attempt, completion)
+  r.duration_ms = whole_ms(r.duration_ms or completion.duration_ms)
+  return r
+end
+
+--- Run one attempt to completion in its own loop.
+function M.run(d, request)
+  local loop = core.loop.new()
+  local started = core.loop.monotonic_ms()
+  local a, failure = M.start(loop, d, request)
+  if not a then
+    loop:close()
+    failure.duration_ms = whole_ms(core.loop.monotonic_ms() - started)
+    return failure
+  end
+  local result
+  while not result do
+    for _, c in ipairs(loop:wait(1000)) do
+      if c.id == a.job then result = M.finish(a, c) end
+    end
+  end
+  loop:close()
+  return result
+end
+
+--- Facts about every adapter for `cx llm show` / `cx doctor`.
+function M.catalog()
+  local out = {}
+  for _, name in ipairs(catalog.names) do
+    local f = catalog.get(name)
+    out[#out + 1] = { name = name, transport = f.transport, status = f.status,
+      capabilities = catalog.capabilities(name) }
+  end
+  return out
+end
+
+M.result = R
+return M

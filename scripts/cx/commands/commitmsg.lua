@@ -1,0 +1,2 @@
+--- `cx commitmsg`: see cx.commands.structured.
+return require("cx.commands.structured").command("commitmsg")

@@ -1,0 +1,2 @@
+--- `cx cxj <command...>`: see cx.commands.llm_run.
+return require("cx.commands.llm_run").command("cxj")

@@ -1,0 +1,2 @@
+--- `cx cxol <command...>`: see cx.commands.llm_run.
+return require("cx.commands.llm_run").command("cxol")

@@ -1,0 +1,116 @@
+--- `cx fix-run [--unsafe] <command...>`: run a command, ask the LLM for a schema-checked analysis and
+--- remediation commands, and — only with CXFIX_RUN=1 — run those commands, each one first checked by
+--- the command_safety policy (editable: .codex/policies/command_safety.lua).
+local core = require "cx.core"
+local capture = require "cx.capture"
+local config = require "cx.config"
+local execute = require "cx.execute"
+local paths = require "cx.paths"
+local policy = require "cx.policy"
+local schema_exec = require "cx.schema_exec"
+
+local M = { summary = "analyse a failing command and (with CXFIX_RUN=1) run the safe fixes" }
+
+local HELP = [[
+Usage: cx fix-run [--unsafe] <command> [args...]
+
+Run <command>, send it with its exit status and output to the LLM, and print the schema-checked
+analysis and suggested commands. With CXFIX_RUN=1 the suggested commands are run (bash -lc), each
+one first checked by the command_safety policy; blocked ones are skipped with a warning unless
+--unsafe (or CXFIX_FORCE=1 / CX_UNSAFE=1) is given. Exit status: the original command's.
+]]
+
+local DASHES = string.rep("-", 19)
+
+local function task_input(argv, cap)
+  return string.format("You are my terminal debugging assistant.\nGiven the command, exit status, and output, "
+    .. "provide concise remediation.\n\nCommand:\n%s\n\nExit status: %d\n\nOutput:\n%s",
+    table.concat(argv, " "), cap.exit_code, cap.text)
+end
+
+-- Check and run the suggested commands. Returns policy_blocked, policy_reason (joined by "; ").
+local function run_suggestions(commands, unsafe, p)
+  local handle, perr = policy.load("command_safety", { policies_dir = p.policies_dir })
+  if not handle then
+    io.stderr:write("cx fix-run: ", perr, "; running nothing\n")
+    return true, perr
+  end
+  local blocked, reasons = false, {}
+  for _, cmd in ipairs(commands) do
+    local verdict, err = policy.call(handle, "check", cmd)
+    if not verdict then verdict = { blocked = true, reason = "policy error: " .. tostring(err) } end
+    if verdict.blocked then
+      blocked = true
+      reasons[#reasons + 1] = verdict.reason or "blocked"
+    end
+    if verdict.blocked and not unsafe then
+      io.stderr:write(string.format("WARN blocked dangerous command (%s); use CXFIX_FORCE=1 or --unsafe: %s\n",
+        verdict.reason or "blocked", cmd))
+    else
+      io.stdout:write("$ ", cmd, "\n")
+      local out, run_err = capture.run({ "bash", "-lc", cmd }, { timeout_secs = config.timeout_for("bash") })
+      if out then
+        io.stdout:write(out.stdout)
+        io.stderr:write(out.stderr)
+      else
+        io.stderr:write("cx fix-run: ", run_err, "\n")
+      end
+    end
+  end
+  return blocked, #reasons > 0 and table.concat(reasons, "; ") or nil
+end
+
+function M.run(argv)
+  local unsafe = false
+  if argv[1] == "--help" or argv[1] == "-h" then
+    io.stdout:write(HELP)
+    return 0
+  end
+  if argv[1] == "--unsafe" then
+    unsafe = true
+    table.remove(argv, 1)
+  end
+  if argv[1] == "--" then table.remove(argv, 1) end
+  if #argv == 0 then
+    io.stderr:write("cx fix-run: missing <command> (run 'cx fix-run --help')\n")
+    return 2
+  end
+  unsafe = unsafe or config.u8_bool("CXFIX_FORCE", false) or config.u8_bool("CX_UNSAFE", false)
+  local started = core.loop.monotonic_ms()
+  local cap, err = capture.capture(argv)
+  if not cap then
+    io.stderr:write("cx fix-run: ", err, "\n")
+    return 1
+  end
+  local out = schema_exec.run({ tool = "cxrs_fix_run", schema_name = "fixrun", task_input = task_input(argv, cap),
+    capture_fields = cap.fields, started_ms = started, defer_row = true })
+  if not out.ok then
+    if out.row_fields then schema_exec.append_row("cxrs_fix_run", out.row_fields) end
+    if out.kind == "schema" then
+      io.stderr:write("cx fix-run: schema failure; quarantine_id=", out.quarantine_id, "\n",
+        "cx fix-run: raw response follows:\n", out.raw, "\n")
+    else
+      io.stderr:write("cx fix-run: ", out.message, "\n")
+    end
+    return 1
+  end
+  local v = out.value
+  if type(v.analysis) == "string" and v.analysis:find("%S") then
+    io.stdout:write("Analysis:\n", v.analysis, "\n\n")
+  end
+  io.stdout:write("Suggested commands:\n", DASHES, "\n")
+  for _, c in ipairs(v.commands) do io.stdout:write(c, "\n") end
+  io.stdout:write(DASHES, "\n")
+  local fields = out.row_fields
+  if config.u8_bool("CXFIX_RUN", false) then
+    local p = paths.resolve()
+    fields.policy_blocked, fields.policy_reason = run_suggestions(v.commands, unsafe, p)
+  else
+    io.stdout:write("Not running suggested commands (set CXFIX_RUN=1 to execute).\n")
+  end
+  fields.duration_ms = execute.elapsed_ms(started)
+  schema_exec.append_row("cxrs_fix_run", fields)
+  return cap.exit_code
+end
+
+return M

@@ -1,0 +1,2 @@
+--- `cx next`: see cx.commands.structured.
+return require("cx.commands.structured").command("next")

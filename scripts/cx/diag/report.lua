@@ -1,0 +1,220 @@
+--- Report builders: the JSON documents of `diag`, `scheduler` and `optimize` (reference
+--- diagnostics.md §2). They run the metric, rule and action modules over a window of rows and
+--- shape the result for cx.json: nil becomes JSON null and lists are marked as arrays, so every
+--- contract key is present even for an empty window. Pure apart from the header facts passed in.
+local json = require "cx.json"
+local metrics = require "cx.diag.metrics"
+local rules = require "cx.diag.rules"
+local actions = require "cx.diag.actions"
+local optimize = require "cx.diag.optimize"
+
+local report = {}
+
+report.DIAG = "diag.v1"
+report.SCHEDULER = "scheduler.v1"
+report.OPTIMIZE = "optimize.v1"
+report.ACTIONS = actions.CONTRACT_VERSION
+
+local null, array = json.null, json.array
+
+--- The default policy: the reference's rules, severity and actions. A policy is a table of pure
+--- functions over plain tables; report builders take opts.policy to replace any of them (the seam
+--- the editable Lua policies will plug into). Missing entries fall back to these.
+report.default_policy = {
+  reasons = function(m) return rules.reasons(m) end,
+  severity = function(reasons) return rules.severity(reasons) end,
+  actions = function(reasons, window) return actions.for_reasons(reasons, window) end,
+  anomalies = function(sb, th) return rules.anomalies(sb, th) end,
+  recommendations = function(sb) return optimize.recommendations(sb, rules.cache_degraded) end,
+  optimize_actions = function(sb) return actions.for_scoreboard(sb) end,
+}
+
+local function policy_of(opts)
+  local p = opts.policy or {}
+  return setmetatable({}, { __index = function(_, k) return p[k] or report.default_policy[k] end })
+end
+
+local function opt(v)
+  if v == nil then return null end
+  return v
+end
+
+-- A list of pairs {a, b} as a JSON array of two-element arrays.
+local function pairs_array(list)
+  local out = {}
+  for i, p in ipairs(list) do out[i] = array({ p[1], p[2] }) end
+  return array(out)
+end
+
+local function copy_map(t)
+  local out = {}
+  for k, v in pairs(t) do out[k] = v end
+  return out
+end
+
+local function actions_array(list)
+  local out = {}
+  for i, a in ipairs(list) do
+    out[i] = { id = a.id, severity = a.severity, rationale = a.rationale, command = a.command }
+  end
+  return array(out)
+end
+
+local function scheduler_block(s)
+  return {
+    window_runs = s.window_runs,
+    queue_rows = s.queue_rows,
+    queue_ms_avg = opt(s.queue_ms_avg),
+    queue_ms_p95 = opt(s.queue_ms_p95),
+    workers_seen = array(copy_map(s.workers_seen)),
+    worker_distribution = copy_map(s.worker_distribution),
+    backend_distribution = copy_map(s.backend_distribution),
+  }
+end
+
+local function retry_block(r)
+  return {
+    window_runs = r.window_runs,
+    rows_with_retry_metadata = r.rows_with_retry_metadata,
+    rows_after_retry = r.rows_after_retry,
+    rows_after_retry_success = r.rows_after_retry_success,
+    rows_after_retry_success_rate = r.rows_after_retry_success_rate + 0.0,
+    tasks_with_retry = r.tasks_with_retry,
+    tasks_retry_recovered = r.tasks_retry_recovered,
+    tasks_retry_recovery_rate = r.tasks_retry_recovery_rate + 0.0,
+    attempt_histogram = copy_map(r.attempt_histogram),
+  }
+end
+
+--- The shared part of diag and scheduler: blocks, severity, reasons and (opts.actions) actions.
+--- opts: window (requested), log_file, actions (bool), policy (see default_policy). Returns the
+--- JSON-shaped fields and the evaluation {metrics, reasons, severity, actions} as plain data.
+function report.evaluate(rows, opts)
+  local policy = policy_of(opts)
+  local m = metrics.compute(rows)
+  local reasons = policy.reasons(m)
+  local eval = { metrics = m, reasons = reasons, severity = policy.severity(reasons) }
+  local doc = {
+    log_file = opts.log_file,
+    scheduler_window_requested = opts.window,
+    scheduler = scheduler_block(m.scheduler),
+    retry = retry_block(m.retry),
+    critical = copy_map(m.critical),
+    severity = eval.severity,
+    severity_reasons = array(copy_map(reasons)),
+  }
+  if opts.actions then
+    eval.actions = policy.actions(reasons, opts.window)
+    doc.actions = actions_array(eval.actions)
+    doc.actions_contract_version = report.ACTIONS
+  end
+  return doc, eval
+end
+
+--- `scheduler --json`.
+function report.scheduler(rows, opts)
+  local doc, eval = report.evaluate(rows, opts)
+  doc.contract_version = report.SCHEDULER
+  return doc, eval
+end
+
+--- `diag --json`: the scheduler report plus the header facts (cx.diag.context.collect()).
+function report.diag(rows, opts, header)
+  local doc, eval = report.evaluate(rows, opts)
+  doc.contract_version = report.DIAG
+  for _, k in ipairs({
+    "timestamp", "version", "mode", "backend", "active_model", "capture_provider_config",
+    "capture_provider_resolved", "capture_external_dependencies", "budget_chars", "budget_lines", "clip_mode",
+    "clip_footer", "last_run_id", "schema_registry_dir", "schema_registry_files",
+  }) do
+    doc[k] = header[k]
+  end
+  local rt = header.routing_trace
+  doc.routing_trace = { sample = rt.sample, route = rt.route, reason = rt.reason }
+  return doc, eval
+end
+
+local function scoreboard_json(sb)
+  local rh, tf = sb.retry_health, sb.timeout_frequency
+  local compression = {}
+  for i, c in ipairs(sb.capture_provider_compression) do
+    compression[i] = {
+      provider = c.provider,
+      runs = c.runs,
+      raw_sum = c.raw_sum,
+      processed_sum = c.processed_sum,
+      clipped_sum = c.clipped_sum,
+      processed_over_raw = opt(c.processed_over_raw),
+      clipped_over_raw = opt(c.clipped_over_raw),
+    }
+  end
+  return {
+    runs = sb.runs,
+    alerts = sb.alerts,
+    alerts_pct = sb.alerts_pct + 0.0,
+    top_avg_duration_ms = pairs_array(sb.top_avg_duration_ms),
+    top_avg_effective_input_tokens = pairs_array(sb.top_avg_effective_input_tokens),
+    cache_hit_rate = opt(sb.cache_hit_rate),
+    cache_hit_trend = {
+      first_half = opt(sb.cache_hit_trend.first_half),
+      second_half = opt(sb.cache_hit_trend.second_half),
+      delta = opt(sb.cache_hit_trend.delta),
+    },
+    schema_failure_frequency = {
+      schema_runs = sb.schema_failure_frequency.schema_runs,
+      schema_failures = sb.schema_failure_frequency.schema_failures,
+      rate = opt(sb.schema_failure_frequency.rate),
+    },
+    timeout_frequency = {
+      timeout_runs = tf.timeout_runs,
+      rate = opt(tf.rate),
+      top_labels = pairs_array(tf.top_labels),
+    },
+    retry_health = {
+      rows_after_retry = rh.rows_after_retry,
+      rows_after_retry_success = rh.rows_after_retry_success,
+      rows_after_retry_rate = opt(rh.rows_after_retry_rate),
+      rows_after_retry_success_rate = opt(rh.rows_after_retry_success_rate),
+      tasks_with_timeout = rh.tasks_with_timeout,
+      tasks_recovered = rh.tasks_recovered,
+      tasks_recovery_rate = opt(rh.tasks_recovery_rate),
+      attempt_histogram = pairs_array(rh.attempt_histogram),
+    },
+    capture_provider_compression = array(compression),
+    budget_clipping_frequency = {
+      captured_runs = sb.budget_clipping_frequency.captured_runs,
+      clipped_runs = sb.budget_clipping_frequency.clipped_runs,
+      rate = opt(sb.budget_clipping_frequency.rate),
+    },
+  }
+end
+
+--- `optimize --json`. opts: window (requested N), log_file, actions (bool), thresholds
+--- ({max_ms, max_eff}; defaults when nil), policy. An empty window keeps every scoreboard key
+--- (zeros, empty lists, nulls) where the reference prints only {"runs":0}: additive, and the
+--- contract keys stay.
+function report.optimize(rows, opts)
+  local policy = policy_of(opts)
+  local th = opts.thresholds or optimize.thresholds(function() return nil end)
+  local sb = optimize.scoreboard(rows, th)
+  local anomalies = policy.anomalies(sb, th)
+  local recs = policy.recommendations(sb, th)
+  local eval = { scoreboard = sb, anomalies = anomalies, recommendations = recs }
+  local doc = {
+    contract_version = report.OPTIMIZE,
+    window = opts.window,
+    runs = sb.runs,
+    log_file = opts.log_file,
+    scoreboard = scoreboard_json(sb),
+    anomalies = array(copy_map(anomalies)),
+    recommendations = array(copy_map(recs)),
+  }
+  if opts.actions then
+    eval.actions = policy.optimize_actions(sb)
+    doc.actions = actions_array(eval.actions)
+    doc.actions_contract_version = report.ACTIONS
+  end
+  return doc, eval
+end
+
+return report
