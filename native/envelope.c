@@ -103,8 +103,7 @@ struct cx_envelope_stream {
     cx_buf line;  /* the unterminated line so far */
     long line_no; /* lines terminated so far (the current line is line_no + 1) */
     int pending_cr;
-    int at_eof;  /* finish is judging the unterminated tail: a parse error there means a cut stream
-                  */
+    int at_eof;  /* judging the unterminated tail: a parse error there means a cut stream */
     cx_buf data; /* SSE: data lines of the current event */
     int has_data;
     cx_buf event_name;
@@ -130,6 +129,42 @@ static int failed(const cx_envelope_stream *s)
     return s->cls != CX_ENVELOPE_OK;
 }
 
+/* Length of the valid UTF-8 sequence at p (1..4), or 0. */
+static size_t utf8_len(const unsigned char *p, size_t n)
+{
+    unsigned char c = p[0];
+    size_t len = c < 0x80                 ? 1
+                 : c >= 0xC2 && c <= 0xDF ? 2
+                 : c >= 0xE0 && c <= 0xEF ? 3
+                 : c >= 0xF0 && c <= 0xF4 ? 4
+                                          : 0;
+    if (len == 0 || len > n)
+        return 0;
+    unsigned char lo = c == 0xE0 ? 0xA0 : c == 0xF0 ? 0x90 : 0x80;
+    unsigned char hi = c == 0xED ? 0x9F : c == 0xF4 ? 0x8F : 0xBF;
+    for (size_t i = 1; i < len; i++, lo = 0x80, hi = 0xBF)
+        if (p[i] < lo || p[i] > hi)
+            return 0;
+    return len;
+}
+
+/* Reasons are one readable line: control characters become spaces and bytes that are not UTF-8
+ * (jansson quotes a cut token in its messages) become '?'. */
+static void one_line(char *msg)
+{
+    unsigned char *p = (unsigned char *)msg;
+    size_t n = strlen(msg);
+    for (size_t i = 0; i < n;) {
+        size_t k = utf8_len(p + i, n - i);
+        if (k == 0)
+            p[i++] = '?';
+        else if (k == 1 && (p[i] < 0x20 || p[i] == 0x7F))
+            p[i++] = ' ';
+        else
+            i += k;
+    }
+}
+
 /* Records the outcome unless one is already set (the first failure in byte order wins). */
 static int fail(cx_envelope_stream *s, cx_envelope_class cls, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -144,6 +179,8 @@ static int fail(cx_envelope_stream *s, cx_envelope_class cls, const char *fmt, .
     if (vasprintf(&msg, fmt, ap) < 0)
         msg = NULL;
     va_end(ap);
+    if (msg)
+        one_line(msg);
     s->reason = msg;
     return -1;
 }
@@ -153,13 +190,13 @@ static int oom(cx_envelope_stream *s)
     return fail(s, CX_ENVELOPE_OUT_OF_MEMORY, "out of memory while parsing the envelope");
 }
 
-/* Appends provider text for a one-line message: cut at QUOTE_MAX bytes on a UTF-8 boundary, control
- * characters (and NULs decoded from \u0000) shown as spaces. */
-static int append_quoted(cx_buf *b, const char *s, size_t len)
+/* Appends provider text for a one-line message: cut at max bytes on a UTF-8 boundary (with "..."),
+ * control characters (and NULs decoded from \u0000) shown as spaces. */
+static int append_quoted(cx_buf *b, const char *s, size_t len, size_t max)
 {
     size_t n = len;
-    if (n > QUOTE_MAX) {
-        n = QUOTE_MAX;
+    if (n > max) {
+        n = max;
         while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
             n--;
     }
@@ -177,7 +214,7 @@ static char *quoted(const char *s, size_t len)
 {
     cx_buf b;
     cx_buf_init(&b);
-    if (append_quoted(&b, s, len) != 0 || cx_buf_append(&b, "", 0) != 0) {
+    if (append_quoted(&b, s, len, QUOTE_MAX) != 0 || cx_buf_append(&b, "", 0) != 0) {
         cx_buf_free(&b);
         return NULL;
     }
@@ -644,8 +681,16 @@ static int codex_turn_failed(cx_envelope_stream *s, json_t *ev)
     json_t *msg = json_is_object(err) ? json_object_get(err, "message") : err;
     const char *m = json_is_string(msg) ? json_string_value(msg) : "(no message)";
     size_t mlen = json_is_string(msg) ? json_string_length(msg) : strlen(m);
-    if (s->format == CX_ENVELOPE_JSONL) /* the reference's passthrough does not judge turns */
-        return add_notice_f(s, "turn.failed: %.*s", (int)(mlen > QUOTE_MAX ? QUOTE_MAX : mlen), m);
+    if (s->format == CX_ENVELOPE_JSONL) { /* the reference's passthrough does not judge turns */
+        cx_buf b;
+        cx_buf_init(&b);
+        int rc = cx_buf_append_str(&b, "turn.failed: ") == 0 &&
+                         append_quoted(&b, m, mlen, QUOTE_MAX) == 0
+                     ? add_notice(s, b.data, b.len)
+                     : oom(s);
+        cx_buf_free(&b);
+        return rc;
+    }
     char *q = quoted(m, mlen);
     if (!q)
         return oom(s);
@@ -704,7 +749,7 @@ static int codex_line(cx_envelope_stream *s, const char *line, size_t len)
         cx_buf b;
         cx_buf_init(&b);
         int rc = cx_buf_printf(&b, "line %ld is not JSON: ", s->line_no) == 0 &&
-                         append_quoted(&b, line, len > 200 ? 200 : len) == 0
+                         append_quoted(&b, line, len, 200) == 0
                      ? add_notice(s, b.data, b.len)
                      : oom(s);
         cx_buf_free(&b);
@@ -838,8 +883,15 @@ static int openai_object(cx_envelope_stream *s, json_t *obj, int chunk, const ch
         openai_usage(s, json_object_get(obj, "usage")) != 0)
         return -1;
     json_t *choices = json_object_get(obj, "choices");
-    if (chunk && (!choices || json_is_null(choices)))
-        return 0; /* e.g. a usage-only chunk */
+    if (chunk && (!choices || json_is_null(choices))) {
+        if (json_is_object(json_object_get(obj, "usage")))
+            return 0; /* a usage-only chunk */
+        /* e.g. a Responses API event: not ours, and silently ignoring it would lose the answer */
+        const char *type = json_string_value(json_object_get(obj, "type"));
+        return fail(s, CX_ENVELOPE_UNEXPECTED_SHAPE,
+                    "openai %s is not a chat.completion.chunk (no choices%s%s)", where,
+                    type ? ", type " : "", type ? type : "");
+    }
     if (!json_is_array(choices) || (!chunk && json_array_size(choices) == 0))
         return fail(s, CX_ENVELOPE_UNEXPECTED_SHAPE, "openai %s has no choices", where);
     size_t i;
@@ -878,12 +930,15 @@ static int sse_dispatch(cx_envelope_stream *s)
     }
     s->events++;
     int rc = 0;
-    if (s->data.len == 6 && memcmp(s->data.data, "[DONE]", 6) == 0) {
+    const char *data = s->data.data ? s->data.data : "";
+    size_t dlen = s->data.len;
+    trim(&data, &dlen);
+    if (dlen == 6 && memcmp(data, "[DONE]", 6) == 0) {
         s->terminal = CX_ENVELOPE_TERMINAL_DONE;
         s->terminal_seen = 1;
     } else {
         json_error_t err;
-        json_t *obj = load(s->data.data, s->data.len, &err);
+        json_t *obj = load(data, dlen, &err);
         char where[64];
         snprintf(where, sizeof where, "SSE event %ld (line %ld)", s->events, s->line_no);
         if (!obj && s->at_eof) {
@@ -939,7 +994,7 @@ static int sse_line(cx_envelope_stream *s, const char *line, size_t len)
     if (!colon) {
         cx_buf b;
         cx_buf_init(&b);
-        int ok = append_quoted(&b, line, len > 80 ? 80 : len) == 0;
+        int ok = append_quoted(&b, line, len, 80) == 0;
         fail(s, ok ? CX_ENVELOPE_MALFORMED : CX_ENVELOPE_OUT_OF_MEMORY,
              "openai body is neither JSON nor an SSE stream (line %ld: %s)", s->line_no,
              ok ? b.data : "");
@@ -1000,7 +1055,9 @@ static int finish_text(cx_envelope_stream *s)
     if (len == 0)
         return set_text(s, "", 0);
     s->events = 1;
-    json_t *doc = load(t, len, NULL);
+    /* Prose is the common case: skip the parser when the first byte cannot start JSON (jansson
+     * would otherwise scan a whole bareword before failing). */
+    json_t *doc = strchr("{[\"-0123456789tfn", t[0]) ? load(t, len, NULL) : NULL;
     int rc = 1;
     if (json_is_object(doc)) {
         json_t *key = envelope_key(doc);
@@ -1192,9 +1249,10 @@ static int fill_result(cx_envelope_stream *s, cx_envelope_result *r)
             r->item_types = i + 1;
         }
     }
-    if (bad) {
+    if (bad) { /* cx_envelope_result_free leaves it zeroed */
         cx_envelope_result_free(r);
-        memset(r, 0, sizeof *r);
+        r->usage.input_tokens = r->usage.cached_input_tokens = -1;
+        r->usage.output_tokens = r->usage.reasoning_output_tokens = -1;
         oom(s);
     }
     r->cls = s->cls;

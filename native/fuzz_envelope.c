@@ -33,6 +33,26 @@ static void same_num(const char *what, long long a, long long b)
     }
 }
 
+/* Reasons and notices are one line of valid UTF-8. */
+static void check_line(const char *what, const char *msg)
+{
+    const unsigned char *p = (const unsigned char *)msg;
+    size_t n = strlen(msg);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = p[i];
+        int bad = c < 0x20 || c == 0x7F || c == 0xC0 || c == 0xC1 || c >= 0xF5;
+        size_t k = c < 0x80 ? 0 : c < 0xE0 ? 1 : c < 0xF0 ? 2 : 3;
+        for (size_t j = 1; !bad && j <= k; j++)
+            bad = i + j >= n || (p[i + j] & 0xC0) != 0x80;
+        if (bad) {
+            fprintf(stderr, "fuzz_envelope: %s is not one line of UTF-8 at byte %zu: %s\n", what, i,
+                    msg);
+            abort();
+        }
+        i += k;
+    }
+}
+
 static void check_result(const cx_envelope_result *r, int rc)
 {
     int ok = r->cls == CX_ENVELOPE_OK;
@@ -43,6 +63,37 @@ static void check_result(const cx_envelope_result *r, int rc)
     }
     if (r->notice_count > CX_ENVELOPE_MAX_NOTICES || r->notice_count > r->notices_total)
         abort();
+    if (r->reason)
+        check_line("reason", r->reason);
+    for (size_t i = 0; i < r->notice_count; i++)
+        check_line("notice", r->notices[i]);
+}
+
+/* The classes each format may produce (docs/envelope.md): anything else is a bug. */
+static void check_class_allowed(cx_envelope_format f, cx_envelope_class c)
+{
+#define B(x) (1u << CX_ENVELOPE_##x)
+    const unsigned bytes =
+        B(OK) | B(INVALID_UTF8) | B(NUL_BYTE) | B(BODY_TOO_LARGE) | B(OUT_OF_MEMORY);
+    const unsigned inband = B(PROVIDER_ERROR) | B(QUOTA_EXHAUSTED);
+    const unsigned allowed[CX_ENVELOPE_FORMAT_COUNT] = {
+        [CX_ENVELOPE_TEXT] = bytes,
+        [CX_ENVELOPE_JSON] = bytes | inband | B(HTTP_JSON_EMPTY) | B(HTTP_JSON_INVALID) |
+                             B(HTTP_JSON_TYPE_UNSUPPORTED) | B(HTTP_JSON_CONTENT_INVALID) |
+                             B(HTTP_JSON_CONTENT_EMPTY),
+        [CX_ENVELOPE_JSONL] = bytes | B(EMPTY) | B(JSONL_INVALID) | B(JSONL_MISSING_ITEM_COMPLETED),
+        [CX_ENVELOPE_CODEX] = bytes | inband | B(EMPTY) | B(INCOMPLETE),
+        [CX_ENVELOPE_OPENAI] =
+            bytes | inband | B(EMPTY) | B(INCOMPLETE) | B(MALFORMED) | B(UNEXPECTED_SHAPE),
+        [CX_ENVELOPE_OLLAMA] =
+            bytes | inband | B(EMPTY) | B(INCOMPLETE) | B(MALFORMED) | B(UNEXPECTED_SHAPE),
+    };
+#undef B
+    if (!(allowed[f] & (1u << c))) {
+        fprintf(stderr, "fuzz_envelope: format %s produced class %s\n", cx_envelope_format_name(f),
+                cx_envelope_class_name(c));
+        abort();
+    }
 }
 
 static void compare(const cx_envelope_result *a, const cx_envelope_result *b)
@@ -100,6 +151,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cx_envelope_result one, many;
     int rc_one = cx_envelope_parse(format, body, len, &opts, &one);
     check_result(&one, rc_one);
+    check_class_allowed(format, one.cls);
 
     cx_envelope_stream *s = cx_envelope_new(format, &opts);
     if (!s)

@@ -111,6 +111,9 @@ static void test_text(void)
     EXPECT_TEXT(CX_ENVELOPE_TEXT, "{\"content\":[2]}", "{\"content\":[2]}");
     EXPECT_TEXT(CX_ENVELOPE_TEXT, " \"s\" ", " \"s\" "); /* raw, untrimmed */
     EXPECT_TEXT(CX_ENVELOPE_TEXT, "[1]", "[1]");
+    EXPECT_TEXT(CX_ENVELOPE_TEXT, "true story", "true story");
+    EXPECT_TEXT(CX_ENVELOPE_TEXT, "The answer is 42.", "The answer is 42.");
+    EXPECT_TEXT(CX_ENVELOPE_TEXT, "-", "-");
     EXPECT_TEXT(CX_ENVELOPE_TEXT, "\t\n ", "");
     EXPECT_TEXT(CX_ENVELOPE_TEXT, "", "");
     /* Unicode White_Space is trimmed like the reference's str::trim (U+00A0, U+3000) */
@@ -260,6 +263,15 @@ static void test_codex_rules(void)
     CHECK_STR(r->text, "t");
     CHECK_INT(r->notice_count, 2);
     CHECK(!r->has_usage); /* turn.completed without usage: every field -1 */
+    /* a quoted line is cut on a UTF-8 boundary (found by the fuzzer: it was cut mid-character) */
+    char line[400] = "x", want[400] = "line 1 is not JSON: x";
+    for (int i = 0; i < 150; i++)
+        strcat(line, "\xc3\xa9");
+    for (int i = 0; i < 99; i++)
+        strcat(want, "\xc3\xa9");
+    strcat(want, "...");
+    r = parse(CX_ENVELOPE_CODEX, line);
+    CHECK(r->notice_count == 1 && strcmp(r->notices[0], want) == 0);
     /* the last turn.completed overwrites every usage field */
     r = parse(CX_ENVELOPE_CODEX, "{\"type\":\"turn.completed\",\"usage\":{\"input_tokens\":5,"
                                  "\"cached_input_tokens\":3}}\n{\"type\":\"turn.completed\","
@@ -354,6 +366,7 @@ static void test_openai(void)
     cx_envelope_result_free(&b);
     cx_envelope_free(s);
 
+    EXPECT_TEXT(CX_ENVELOPE_OPENAI, "data: [DONE] \n\n", ""); /* like the SDK: no strict match */
     EXPECT_CLASS(CX_ENVELOPE_OPENAI, "data: {\"choices\":[]}\n\n", "incomplete");
     EXPECT_CLASS(CX_ENVELOPE_OPENAI, "data: {\"choices\":[{\"delta\":{\"content\":\"a",
                  "incomplete");
