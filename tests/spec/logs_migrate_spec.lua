@@ -65,10 +65,10 @@ describe("cx.logs.migrate.normalize", function()
     assert.equal(json.null, row.retry_attempt) -- over u32
     assert.equal(3, row.retry_max)
     assert.equal(json.null, row.duration_ms) -- negative
-    assert.equal(json.null, row.route_policy) -- reset, as the reference does
-    assert.equal(json.null, row.queue_ms)
+    assert.equal("cost", row.route_policy) -- kept (the reference reset it)
+    assert.equal(5, row.queue_ms)
     assert.is_false(row.schema_valid)
-    assert.is_true(row.schema_ok) -- reference quirk: schema_ok defaults to true
+    assert.is_false(row.schema_ok) -- follows schema_valid (the reference defaulted it to true)
     assert.equal("", row.cwd)
     assert.equal("repo", row.scope)
     assert.equal("mock", row.adapter_id)

@@ -4,6 +4,7 @@
 local core = require "cx.core"
 local json = require "cx.json"
 local contract = require "cx.log_contract"
+local adapter_status = require "cx.adapters.status"
 
 local migrate = {}
 
@@ -17,8 +18,9 @@ local function bool(v)
   return nil
 end
 
--- Keys copied when their value has the contract type (else null). Everything not listed here or
--- set explicitly below is reset to null, as in the reference (lossy by design there).
+-- Keys copied when their value has the contract type (else null); the base keys are set explicitly
+-- below. Unlike the reference, which reset the routing, task, prompt-filter and run-all keys to null,
+-- nothing a row carries with the right type is lost (docs/compat.md).
 local COPIED = {
   "llm_model", "adapter_type", "provider_transport", "http_provider_format", "http_parser_mode",
   "capture_provider", "duration_ms", "schema_name", "schema_reason", "quarantine_id", "task_id",
@@ -28,15 +30,13 @@ local COPIED = {
   "clipped", "budget_chars", "budget_lines", "clip_mode", "clip_footer", "rtk_used", "prompt_sha256",
   "schema_prompt_sha256", "schema_sha256", "schema_attempt", "timed_out", "timeout_secs",
   "command_label", "prompt_preview", "policy_blocked", "policy_reason", "retry_attempt", "retry_max",
-  "retry_reason", "retry_backoff_ms", "adapter_id",
+  "retry_reason", "retry_backoff_ms", "adapter_id", "failure_class", "http_status",
+  "backend_selected", "model_selected", "route_policy", "route_reason", "worker_id", "replica_index",
+  "replica_count", "converge_mode", "converge_winner", "converge_votes", "queue_ms", "prompt_sha256_raw",
+  "prompt_sha256_filtered", "prompt_len_raw", "prompt_len_filtered", "prompt_filter_applied",
+  "run_all_mode", "halt_on_critical", "run_all_scheduled", "run_all_complete", "run_all_failed",
+  "run_all_blocked", "run_all_retryable_failures", "run_all_non_retryable_failures", "run_all_critical_errors",
 }
-
-local function provider_status(v)
-  if type(v) ~= "string" then return json.null end
-  v = v:gsub("^%s+", ""):gsub("%s+$", ""):lower()
-  if v == "experimental" or v == "stub_unimplemented" then return v end
-  return json.null
-end
 
 --- The normalized row for a decoded object, and whether the input was modern (had execution_id
 --- and timestamp).
@@ -71,9 +71,9 @@ function migrate.normalize(obj)
   if enforced == nil then enforced = false end
   out.schema_enforced = enforced
   local ok = bool(obj.schema_ok)
-  if ok == nil then ok = true end -- reference quirk kept: schema_ok is not derived from schema_valid
+  if ok == nil then ok = schema_valid end -- the legacy name of schema_valid (the reference said true)
   out.schema_ok = ok
-  out.provider_status = provider_status(obj.provider_status)
+  out.provider_status = adapter_status.logged(obj.provider_status)
   return out, modern
 end
 
