@@ -113,6 +113,7 @@ build = {
     ["cx.logs.validate"] = "scripts/cx/logs/validate.lua",
     ["cx.paths"] = "scripts/cx/paths.lua",
     ["cx.policy"] = "scripts/cx/policy.lua",
+    ["cx.progress"] = "scripts/cx/progress.lua",
     ["cx.prompt_filter"] = "scripts/cx/prompt_filter.lua",
     ["cx.quarantine"] = "scripts/cx/quarantine.lua",
     ["cx.runlog"] = "scripts/cx/runlog.lua",

@@ -261,6 +261,11 @@ int cx_fs_is_dir(const char *path)
     return path && stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
 }
 
+int cx_fs_isatty(int fd)
+{
+    return isatty(fd) == 1;
+}
+
 int cx_fs_getcwd(char **out, char *err, size_t errlen)
 {
     *out = getcwd(NULL, 0);

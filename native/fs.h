@@ -47,6 +47,9 @@ int cx_fs_stat(const char *path, cx_fs_info *out, char *err, size_t errlen);
 int cx_fs_exists(const char *path);
 int cx_fs_is_dir(const char *path);
 
+/* 1 when fd is a terminal (progress lines are drawn only there), else 0. */
+int cx_fs_isatty(int fd);
+
 /* The current directory / the canonical absolute form of path, as a malloc'd string in *out. */
 int cx_fs_getcwd(char **out, char *err, size_t errlen);
 int cx_fs_realpath(const char *path, char **out, char *err, size_t errlen);

@@ -97,6 +97,13 @@ static int l_is_dir(lua_State *L)
     return 1;
 }
 
+/* fs.isatty(fd) -> boolean */
+static int l_isatty(lua_State *L)
+{
+    lua_pushboolean(L, cx_fs_isatty((int)luaL_checkinteger(L, 1)));
+    return 1;
+}
+
 /* Pushes a malloc'd string and frees it. */
 static int push_owned(lua_State *L, char *s)
 {
@@ -148,17 +155,12 @@ static int l_random_hex(lua_State *L)
 
 int cx_lua_open_fs(lua_State *L)
 {
-    static const luaL_Reg fns[] = {{"mkdir_p", l_mkdir_p},
-                                   {"write_atomic", l_write_atomic},
-                                   {"list_dir", l_list_dir},
-                                   {"stat", l_stat},
-                                   {"exists", l_exists},
-                                   {"is_dir", l_is_dir},
-                                   {"getcwd", l_getcwd},
-                                   {"realpath", l_realpath},
-                                   {"pid", l_pid},
-                                   {"random_hex", l_random_hex},
-                                   {NULL, NULL}};
+    static const luaL_Reg fns[] = {{"mkdir_p", l_mkdir_p},       {"write_atomic", l_write_atomic},
+                                   {"list_dir", l_list_dir},     {"stat", l_stat},
+                                   {"exists", l_exists},         {"is_dir", l_is_dir},
+                                   {"isatty", l_isatty},         {"getcwd", l_getcwd},
+                                   {"realpath", l_realpath},     {"pid", l_pid},
+                                   {"random_hex", l_random_hex}, {NULL, NULL}};
     luaL_newlib(L, fns);
     return 1;
 }

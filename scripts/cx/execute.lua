@@ -6,6 +6,7 @@ local json = require "cx.json"
 local adapters = require "cx.adapters"
 local capture = require "cx.capture"
 local config = require "cx.config"
+local progress = require "cx.progress"
 local prompt_filter = require "cx.prompt_filter"
 local runlog = require "cx.runlog"
 local state = require "cx.state"
@@ -98,7 +99,8 @@ function M.run_captured(opts)
     merge(fields, cap.fields)
     local filtered = M.filter_prompt(cap.text, false)
     merge(fields, M.prompt_fields(cap.text, filtered))
-    result = adapters.run(d, { prompt = filtered, mode = opts.mode, timeout_secs = config.llm_timeout_secs() })
+    result = adapters.run(d, { prompt = filtered, mode = opts.mode, timeout_secs = config.llm_timeout_secs(),
+      progress = progress.ticker(d.name) })
   end
   merge(fields, M.result_fields(result))
   fields.schema_enforced = false

@@ -8,6 +8,7 @@ local adapters = require "cx.adapters"
 local config = require "cx.config"
 local execute = require "cx.execute"
 local paths = require "cx.paths"
+local progress = require "cx.progress"
 local quarantine = require "cx.quarantine"
 local registry = require "cx.schema.registry"
 local runlog = require "cx.runlog"
@@ -44,7 +45,8 @@ local function pipeline(d, schema, opts)
   local last
   local function invoke(prompt)
     local sent = execute.filter_prompt(prompt, true)
-    last = adapters.run(d, { prompt = sent, mode = "schema", timeout_secs = config.llm_timeout_secs() })
+    last = adapters.run(d, { prompt = sent, mode = "schema", timeout_secs = config.llm_timeout_secs(),
+      progress = progress.ticker(d.name) })
     last.prompt = sent
     if not last.ok then return nil, last.reason, last.class end
     return { text = last.text or "", usage = last.usage }

@@ -125,6 +125,12 @@ static void test_stat(void)
     CHECK(!cx_fs_exists(at("nope")));
     CHECK(!cx_fs_is_dir(at("s")));
     CHECK(cx_fs_is_dir(root));
+    int pfd[2];
+    CHECK(pipe(pfd) == 0);
+    CHECK(!cx_fs_isatty(pfd[0]));
+    CHECK(!cx_fs_isatty(-1));
+    close(pfd[0]);
+    close(pfd[1]);
 }
 
 static void test_paths(void)

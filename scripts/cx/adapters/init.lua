@@ -70,7 +70,8 @@ function M.finish(attempt, completion)
   return r
 end
 
---- Run one attempt to completion in its own loop.
+--- Run one attempt to completion in its own loop. request.progress, when given, is called about once a
+--- second with the elapsed milliseconds while the attempt runs, and with nil when it ends.
 function M.run(d, request)
   local loop = core.loop.new()
   local started = core.loop.monotonic_ms()
@@ -85,7 +86,9 @@ function M.run(d, request)
     for _, c in ipairs(loop:wait(1000)) do
       if c.id == a.job then result = M.finish(a, c) end
     end
+    if not result and request.progress then request.progress(core.loop.monotonic_ms() - started) end
   end
+  if request.progress then request.progress(nil) end
   loop:close()
   return result
 end
