@@ -4,6 +4,9 @@
  *   runlog.tail(path, n)       -> lines, {torn=bool, bytes_read=int} | nil, message, class
  *   runlog.lines(path [, off]) -> iterator of lineno, text, torn, offset | nil, message, class
  *   runlog.size(path)          -> bytes | nil, message, class
+ *   runlog.lock(path)          -> handle | nil, message, class: the writers' exclusive lock, held
+ *       until handle:unlock() (also __close and __gc); handle:lines([off]) reads the locked file
+ *       like runlog.lines; handle:locked() says whether it is still held.
  *
  * Classes: "not_found" (the file is missing; append creates it instead), "invalid_row", "io". */
 #include "lua_bindings.h"
@@ -12,6 +15,7 @@
 #include <lauxlib.h>
 
 #define READER_MT "cx.runlog.reader"
+#define LOCK_MT "cx.runlog.lock"
 
 static const char *class_of(int rc)
 {
@@ -125,18 +129,17 @@ static int reader_step(lua_State *L)
     return 4;
 }
 
-/* runlog.lines(path [, offset]) -> step, box, nil, box (the fourth value is the to-be-closed
- * variable of a Lua 5.4 generic for). */
-static int l_lines(lua_State *L)
+/* The generic-for values for a reader opened on path (locked_fd < 0: with its own snapshot):
+ * step, box, nil, box (the fourth value is the to-be-closed variable of a Lua 5.4 generic for). */
+static int push_reader(lua_State *L, const char *path, int locked_fd, lua_Integer off)
 {
-    const char *path = luaL_checkstring(L, 1);
-    lua_Integer off = luaL_optinteger(L, 2, 0);
-    luaL_argcheck(L, off >= 0, 2, "must not be negative");
     reader_box *b = lua_newuserdatauv(L, sizeof *b, 0);
     b->r = NULL;
     luaL_setmetatable(L, READER_MT);
     char err[512];
-    int rc = cx_runlog_reader_open(path, (uint64_t)off, 0, &b->r, err, sizeof err);
+    int rc = locked_fd < 0 ? cx_runlog_reader_open(path, (uint64_t)off, 0, &b->r, err, sizeof err)
+                           : cx_runlog_reader_open_locked(locked_fd, path, (uint64_t)off, 0, &b->r,
+                                                          err, sizeof err);
     if (rc != CX_RUNLOG_OK)
         return push_fail(L, rc, err);
     lua_pushcfunction(L, reader_step);
@@ -146,6 +149,73 @@ static int l_lines(lua_State *L)
     return 4;
 }
 
+/* runlog.lines(path [, offset]) */
+static int l_lines(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    lua_Integer off = luaL_optinteger(L, 2, 0);
+    luaL_argcheck(L, off >= 0, 2, "must not be negative");
+    return push_reader(L, path, -1, off);
+}
+
+/* The lock lives in a userdata so that a scope left by an error (__close) or a dropped handle
+ * (__gc) releases it: a lock kept by mistake would stop every cx run that logs. The path is the
+ * userdata's user value. */
+typedef struct lock_box {
+    int fd; /* -1 once released */
+} lock_box;
+
+static int lock_unlock(lua_State *L)
+{
+    lock_box *b = luaL_checkudata(L, 1, LOCK_MT);
+    cx_runlog_unlock(b->fd);
+    b->fd = -1;
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+static int lock_gc(lua_State *L)
+{
+    lock_unlock(L);
+    return 0;
+}
+
+static int lock_locked(lua_State *L)
+{
+    lock_box *b = luaL_checkudata(L, 1, LOCK_MT);
+    lua_pushboolean(L, b->fd >= 0);
+    return 1;
+}
+
+/* handle:lines([offset]): the locked file, read to its end as it is now. Raises once unlocked. */
+static int lock_lines(lua_State *L)
+{
+    lock_box *b = luaL_checkudata(L, 1, LOCK_MT);
+    lua_Integer off = luaL_optinteger(L, 2, 0);
+    luaL_argcheck(L, off >= 0, 2, "must not be negative");
+    lua_getiuservalue(L, 1, 1);
+    const char *path = lua_tostring(L, -1);
+    if (b->fd < 0)
+        return luaL_error(L, "cannot read %s: its lock was released", path);
+    return push_reader(L, path, b->fd, off);
+}
+
+/* runlog.lock(path) -> handle | nil, message, class. Blocks until every appender is done. */
+static int l_lock(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    lock_box *b = lua_newuserdatauv(L, sizeof *b, 1);
+    b->fd = -1;
+    luaL_setmetatable(L, LOCK_MT);
+    lua_pushvalue(L, 1);
+    lua_setiuservalue(L, -2, 1);
+    char err[512];
+    int rc = cx_runlog_lock(path, &b->fd, err, sizeof err);
+    if (rc != CX_RUNLOG_OK)
+        return push_fail(L, rc, err);
+    return 1;
+}
+
 int cx_lua_open_runlog(lua_State *L)
 {
     static const luaL_Reg reader_meta[] = {
@@ -153,8 +223,17 @@ int cx_lua_open_runlog(lua_State *L)
     if (luaL_newmetatable(L, READER_MT))
         luaL_setfuncs(L, reader_meta, 0);
     lua_pop(L, 1);
-    static const luaL_Reg fns[] = {
-        {"append", l_append}, {"tail", l_tail}, {"lines", l_lines}, {"size", l_size}, {NULL, NULL}};
+    static const luaL_Reg lock_meta[] = {{"__gc", lock_gc}, {"__close", lock_gc}, {NULL, NULL}};
+    static const luaL_Reg lock_methods[] = {
+        {"unlock", lock_unlock}, {"locked", lock_locked}, {"lines", lock_lines}, {NULL, NULL}};
+    if (luaL_newmetatable(L, LOCK_MT)) {
+        luaL_setfuncs(L, lock_meta, 0);
+        luaL_newlib(L, lock_methods);
+        lua_setfield(L, -2, "__index");
+    }
+    lua_pop(L, 1);
+    static const luaL_Reg fns[] = {{"append", l_append}, {"tail", l_tail}, {"lines", l_lines},
+                                   {"size", l_size},     {"lock", l_lock}, {NULL, NULL}};
     luaL_newlib(L, fns);
     return 1;
 }

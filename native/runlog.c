@@ -119,29 +119,97 @@ static int append_locked(int fd, const char *path, const char *line, size_t len,
     return rc;
 }
 
+/* How often a writer or a lock holder reopens the log because it was replaced while it waited for
+ * the lock before giving up: each retry means another `logs migrate --in-place` finished meanwhile,
+ * so this is never reached in practice, but a loop of replacements must not hang a writer. */
+#define REPLACED_RETRIES 64
+
+/* 1 = fd is the file path names now, 0 = path names another file or none (it was renamed over or
+ * removed), -1 = an OS error in errno. */
+static int still_at_path(int fd, const char *path)
+{
+    struct stat held, now;
+    if (fstat(fd, &held) != 0)
+        return -1;
+    if (stat(path, &now) != 0)
+        return errno == ENOENT ? 0 : -1;
+    return held.st_dev == now.st_dev && held.st_ino == now.st_ino;
+}
+
+/* Open path (creating it and its parents when create is set) and take the exclusive lock on the
+ * file that path names once the lock is ours. A replacement renamed over path while we waited
+ * leaves us holding the lock of an orphaned inode, whose rows nobody would ever read: we then drop
+ * it and start again on the new file. */
+static int open_locked(const char *path, int create, int *fd_out, char *errbuf, size_t errlen)
+{
+    /* O_RDWR for a writer: the torn-row check reads the last byte. A lock holder only reads. */
+    int flags = create ? O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC : O_RDONLY | O_CLOEXEC;
+    for (int attempt = 0; attempt < REPLACED_RETRIES; attempt++) {
+        int fd = open(path, flags, 0644);
+        if (fd < 0 && errno == ENOENT && create) {
+            int rc = make_parents(path, errbuf, errlen);
+            if (rc != CX_RUNLOG_OK)
+                return rc;
+            fd = open(path, flags, 0644);
+        }
+        if (fd < 0)
+            return os_fail(errbuf, errlen, errno, "open", path);
+        if (lock_fd(fd, LOCK_EX) != 0) {
+            int err = errno;
+            close(fd);
+            return os_fail(errbuf, errlen, err, "lock", path);
+        }
+        int same = still_at_path(fd, path);
+        if (same == 1) {
+            *fd_out = fd;
+            return CX_RUNLOG_OK;
+        }
+        int err = errno;
+        close(fd);
+        if (same < 0)
+            return os_fail(errbuf, errlen, err, "stat", path);
+    }
+    return fail(errbuf, errlen, CX_RUNLOG_EIO,
+                "cannot lock %s: it was replaced %d times while waiting for its lock", path,
+                REPLACED_RETRIES);
+}
+
 int cx_runlog_append(const char *path, const char *line, size_t len, char *errbuf, size_t errlen)
 {
     if (memchr(line, '\n', len))
         return fail(errbuf, errlen, CX_RUNLOG_EINVAL, "row for %s contains a newline", path);
-    /* O_RDWR rather than O_WRONLY: the torn-row check reads the last byte. */
-    int flags = O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC;
-    int fd = open(path, flags, 0644);
-    if (fd < 0 && errno == ENOENT) {
-        int rc = make_parents(path, errbuf, errlen);
-        if (rc != CX_RUNLOG_OK)
-            return rc;
-        fd = open(path, flags, 0644);
-    }
-    if (fd < 0)
-        return os_fail(errbuf, errlen, errno, "open", path);
-    int rc;
-    if (lock_fd(fd, LOCK_EX) != 0)
-        rc = os_fail(errbuf, errlen, errno, "lock", path);
-    else
-        rc = append_locked(fd, path, line, len, errbuf, errlen);
+    int fd;
+    int rc = open_locked(path, 1, &fd, errbuf, errlen);
+    if (rc != CX_RUNLOG_OK)
+        return rc;
+    rc = append_locked(fd, path, line, len, errbuf, errlen);
     if (close(fd) != 0 && rc == CX_RUNLOG_OK) /* closing releases the lock */
         rc = os_fail(errbuf, errlen, errno, "close", path);
     return rc;
+}
+
+int cx_runlog_lock(const char *path, int *fd, char *errbuf, size_t errlen)
+{
+    *fd = -1;
+    int rc = open_locked(path, 0, fd, errbuf, errlen);
+    if (rc != CX_RUNLOG_OK)
+        return rc;
+    struct stat st;
+    if (fstat(*fd, &st) != 0)
+        rc = os_fail(errbuf, errlen, errno, "stat", path);
+    else if (!S_ISREG(st.st_mode))
+        rc = fail(errbuf, errlen, CX_RUNLOG_EIO, "cannot lock %s: not a regular file", path);
+    if (rc != CX_RUNLOG_OK) {
+        close(*fd);
+        *fd = -1;
+    }
+    return rc;
+}
+
+void cx_runlog_unlock(int fd)
+{
+    if (fd >= 0)
+        close(fd); /* the only descriptor of its open file: closing it releases the lock */
 }
 
 int cx_runlog_size(const char *path, uint64_t *size, char *errbuf, size_t errlen)
@@ -382,8 +450,27 @@ struct cx_runlog_reader {
     uint64_t off, read_to, end, lineno;
 };
 
-int cx_runlog_reader_open(const char *path, uint64_t offset, size_t block_size,
-                          cx_runlog_reader **out, char *errbuf, size_t errlen)
+/* Open the reader's file: a snapshot of path under a brief shared lock, or (locked_fd >= 0) a
+ * duplicate of a descriptor that holds the exclusive lock, read to its current end. Taking the
+ * shared lock through a second open would wait for our own exclusive lock. */
+static int reader_open_file(cx_runlog_reader *r, int locked_fd, char *errbuf, size_t errlen)
+{
+    if (locked_fd < 0)
+        return open_snapshot(r->path, &r->fd, &r->end, errbuf, errlen);
+    struct stat st;
+    if (fstat(locked_fd, &st) != 0)
+        return os_fail(errbuf, errlen, errno, "stat", r->path);
+    if (!S_ISREG(st.st_mode))
+        return fail(errbuf, errlen, CX_RUNLOG_EIO, "cannot read %s: not a regular file", r->path);
+    r->fd = fcntl(locked_fd, F_DUPFD_CLOEXEC, 0);
+    if (r->fd < 0)
+        return os_fail(errbuf, errlen, errno, "duplicate the descriptor of", r->path);
+    r->end = (uint64_t)st.st_size;
+    return CX_RUNLOG_OK;
+}
+
+static int reader_open(const char *path, int locked_fd, uint64_t offset, size_t block_size,
+                       cx_runlog_reader **out, char *errbuf, size_t errlen)
 {
     *out = NULL;
     cx_runlog_reader *r = calloc(1, sizeof *r);
@@ -397,7 +484,7 @@ int cx_runlog_reader_open(const char *path, uint64_t offset, size_t block_size,
         cx_runlog_reader_close(r);
         return fail(errbuf, errlen, CX_RUNLOG_NOMEM, "out of memory reading %s", path);
     }
-    int rc = open_snapshot(path, &r->fd, &r->end, errbuf, errlen);
+    int rc = reader_open_file(r, locked_fd, errbuf, errlen);
     if (rc != CX_RUNLOG_OK) {
         cx_runlog_reader_close(r);
         return rc;
@@ -405,6 +492,22 @@ int cx_runlog_reader_open(const char *path, uint64_t offset, size_t block_size,
     r->off = r->read_to = offset < r->end ? offset : r->end;
     *out = r;
     return CX_RUNLOG_OK;
+}
+
+int cx_runlog_reader_open(const char *path, uint64_t offset, size_t block_size,
+                          cx_runlog_reader **out, char *errbuf, size_t errlen)
+{
+    return reader_open(path, -1, offset, block_size, out, errbuf, errlen);
+}
+
+int cx_runlog_reader_open_locked(int fd, const char *path, uint64_t offset, size_t block_size,
+                                 cx_runlog_reader **out, char *errbuf, size_t errlen)
+{
+    if (fd < 0) {
+        *out = NULL;
+        return fail(errbuf, errlen, CX_RUNLOG_EIO, "cannot read %s: its lock is not held", path);
+    }
+    return reader_open(path, fd, offset, block_size, out, errbuf, errlen);
 }
 
 /* Hand out buf[beg, beg + len) as the next line, then step past it and its '\n' (if any). */

@@ -24,6 +24,17 @@ enum {
  * the file (0644). Concurrent appenders (threads or processes) never interleave rows. */
 int cx_runlog_append(const char *path, const char *line, size_t len, char *errbuf, size_t errlen);
 
+/* Hold the writers' lock for a critical section (rewriting the log in place): open the existing
+ * file read-only and take the exclusive flock that cx_runlog_append takes, so every appender waits
+ * until cx_runlog_unlock. Creates nothing: a missing file is CX_RUNLOG_ENOENT. If path is replaced
+ * while waiting, the lock is taken on the new file instead. An appender that was waiting on a file
+ * the holder then renamed a replacement over appends to the replacement, so no row is lost.
+ * Readers keep their rule: they wait for the shared lock at most about 2 s, then read without it.
+ */
+int cx_runlog_lock(const char *path, int *fd, char *errbuf, size_t errlen);
+/* Release the lock (closes fd; -1 is ignored). */
+void cx_runlog_unlock(int fd);
+
 /* The file's size in bytes. */
 int cx_runlog_size(const char *path, uint64_t *size, char *errbuf, size_t errlen);
 
@@ -60,6 +71,11 @@ typedef struct cx_runlog_reader cx_runlog_reader;
 /* block_size 0 = the default (64 KiB). */
 int cx_runlog_reader_open(const char *path, uint64_t offset, size_t block_size,
                           cx_runlog_reader **out, char *errbuf, size_t errlen);
+/* The same reader over the file whose lock fd (from cx_runlog_lock) holds, read to its current end
+ * without taking the shared lock (it would wait for our own exclusive one). fd stays the caller's;
+ * path names the file in messages. */
+int cx_runlog_reader_open_locked(int fd, const char *path, uint64_t offset, size_t block_size,
+                                 cx_runlog_reader **out, char *errbuf, size_t errlen);
 /* 1 = a line in *line, 0 = end of file, negative = failure. */
 int cx_runlog_reader_next(cx_runlog_reader *r, cx_runlog_line *line, char *errbuf, size_t errlen);
 void cx_runlog_reader_close(cx_runlog_reader *r);

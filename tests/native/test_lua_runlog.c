@@ -2,6 +2,10 @@
 #include "lua_check.h"
 
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 #include <lauxlib.h>
 #include <lualib.h>
 #include <stdlib.h>
@@ -17,6 +21,19 @@ static int l_open_fds(lua_State *L)
         closedir(d);
     }
     lua_pushinteger(L, n);
+    return 1;
+}
+
+/* held(path) -> whether someone holds the exclusive lock of the file: a non-blocking exclusive
+ * flock through a second open fails (flock locks belong to open files, even within one process). */
+static int l_held(lua_State *L)
+{
+    int fd = open(luaL_checkstring(L, 1), O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return luaL_error(L, "cannot open %s", lua_tostring(L, 1));
+    int held = flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+    close(fd);
+    lua_pushboolean(L, held);
     return 1;
 }
 
@@ -97,6 +114,42 @@ static const char *closing =
     "assert(open_fds() == base)\n"
     "assert(step(box) == nil)\n";
 
+static const char *locking =
+    "local rl = require('cx.core').runlog\n"
+    "local p = dir .. '/lock.jsonl'\n"
+    /* a missing file is not created */
+    "local lk, msg, class = rl.lock(dir .. '/nolock/runs.jsonl')\n"
+    "assert(lk == nil and class == 'not_found' and msg:find('nolock/runs.jsonl', 1, true), msg)\n"
+    "assert(io.open(dir .. '/nolock') == nil)\n"
+    "lk, msg, class = rl.lock(dir)\n"
+    "assert(lk == nil and class == 'io' and msg:find('not a regular file'), msg)\n"
+    "assert(not pcall(rl.lock, {}))\n"
+    /* held until unlock; the holder reads the file through the lock */
+    "assert(rl.append(p, '{\"a\":1}') and rl.append(p, '{\"b\":2}'))\n"
+    "lk = assert(rl.lock(p))\n"
+    "assert(held(p) and lk:locked() == true)\n"
+    "local got = {}\n"
+    "for n, text, torn, off in lk:lines() do got[#got + 1] = n .. '=' .. text .. '@' .. off end\n"
+    "assert(table.concat(got, ',') == '1={\"a\":1}@0,2={\"b\":2}@8', table.concat(got, ','))\n"
+    "got = {}\n"
+    "for _, text in lk:lines(8) do got[#got + 1] = text end\n"
+    "assert(#got == 1 and got[1] == '{\"b\":2}')\n"
+    "assert(held(p), 'closing a reader released the lock')\n"
+    "assert(not pcall(lk.lines, lk, -1))\n"
+    "assert(lk:unlock() == true and not held(p) and lk:locked() == false)\n"
+    "assert(lk:unlock() == true)\n"
+    "local ok, err = pcall(lk.lines, lk)\n"
+    "assert(not ok and err:find('released'), err)\n"
+    /* a to-be-closed handle is released when its scope ends, also by an error */
+    "do local h <close> = assert(rl.lock(p)); assert(held(p)) end\n"
+    "assert(not held(p), '__close left the lock held')\n"
+    "ok = pcall(function() local h <close> = assert(rl.lock(p)); error('boom') end)\n"
+    "assert(not ok and not held(p), 'an error left the lock held')\n"
+    /* a dropped handle is released by the collector */
+    "do local h = assert(rl.lock(p)); assert(held(p)) end\n"
+    "collectgarbage(); collectgarbage()\n"
+    "assert(not held(p), 'gc left the lock held')\n";
+
 int main(void)
 {
     char dir[] = "/tmp/cxluarunlog.XXXXXX";
@@ -111,11 +164,13 @@ int main(void)
     lua_pushstring(L, dir);
     lua_setglobal(L, "dir");
     lua_register(L, "open_fds", l_open_fds);
+    lua_register(L, "held", l_held);
 
     lua_check_run(L, "basics", basics);
     lua_check_run(L, "errors", errors);
     lua_check_run(L, "iterate", iterate);
     lua_check_run(L, "closing", closing);
+    lua_check_run(L, "locking", locking);
 
     lua_close(L);
     char cmd[64];

@@ -7,7 +7,9 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static char tmp[64];
@@ -514,6 +516,181 @@ static void test_stuck_writer(void)
     close(fd);
 }
 
+/* ---- the writers' lock held from outside: rewriting the log in place ---- */
+
+/* How many processes wait for a flock on inode ino: /proc/locks lists each blocked request as
+ * "N: -> FLOCK  ADVISORY  WRITE <pid> <maj>:<min>:<ino> 0 EOF". */
+static int flock_waiters(ino_t ino)
+{
+    FILE *f = fopen("/proc/locks", "r");
+    if (!f)
+        return -1;
+    char line[256], want[64];
+    snprintf(want, sizeof want, ":%lu ", (unsigned long)ino);
+    int n = 0;
+    while (fgets(line, sizeof line, f))
+        n += strstr(line, "-> FLOCK") && strstr(line, want);
+    fclose(f);
+    return n;
+}
+
+/* Wait (bounded) until n processes are blocked on the lock of ino: the event that they opened the
+ * old file before it was replaced. */
+static int await_waiters(ino_t ino, int n)
+{
+    for (int i = 0; i < 60 * 1000; i++) {
+        int got = flock_waiters(ino);
+        if (got < 0 || got >= n)
+            return got;
+        struct timespec ms = {0, 1000 * 1000};
+        nanosleep(&ms, NULL);
+    }
+    return flock_waiters(ino);
+}
+
+static void test_lock_errors(void)
+{
+    int fd = 7;
+    const char *missing = at("lockmiss/runs.jsonl");
+    CHECK_INT(cx_runlog_lock(missing, &fd, errbuf, sizeof errbuf), CX_RUNLOG_ENOENT);
+    CHECK_INT(fd, -1);
+    CHECK(strstr(errbuf, "lockmiss/runs.jsonl") != NULL);
+    CHECK(access(at("lockmiss"), F_OK) != 0); /* creates nothing */
+    CHECK_INT(cx_runlog_lock(tmp, &fd, errbuf, sizeof errbuf), CX_RUNLOG_EIO);
+    CHECK(strstr(errbuf, "not a regular file") != NULL);
+    CHECK_INT(fd, -1);
+    cx_runlog_reader *r = (cx_runlog_reader *)1;
+    CHECK_INT(cx_runlog_reader_open_locked(-1, "x.jsonl", 0, 0, &r, errbuf, sizeof errbuf),
+              CX_RUNLOG_EIO);
+    CHECK(r == NULL);
+    cx_runlog_unlock(-1); /* a no-op */
+}
+
+/* Under the lock: appenders wait (a non-blocking exclusive flock from another open fails), and the
+ * holder reads the file through the lock without waiting for its own lock. */
+static void test_lock_blocks_and_reads(void)
+{
+    const char *p = at("held.jsonl");
+    put(p, "{\"a\":1}\n{\"b\":2}\n", 16);
+    int fd;
+    CHECK_INT(cx_runlog_lock(p, &fd, errbuf, sizeof errbuf), CX_RUNLOG_OK);
+    int other = open(p, O_RDONLY);
+    CHECK(other >= 0);
+    CHECK(flock(other, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    cx_runlog_reader *r;
+    cx_runlog_line l;
+    CHECK_INT(cx_runlog_reader_open_locked(fd, p, 8, 0, &r, errbuf, sizeof errbuf), CX_RUNLOG_OK);
+    CHECK_INT(cx_runlog_reader_next(r, &l, errbuf, sizeof errbuf), 1);
+    CHECK_STR(l.text, "{\"b\":2}");
+    CHECK_INT(l.offset, 8);
+    CHECK_INT(cx_runlog_reader_next(r, &l, errbuf, sizeof errbuf), 0);
+    cx_runlog_reader_close(r);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    CHECK(t1.tv_sec - t0.tv_sec < 1); /* a shared lock through a new open would wait ~2 s */
+    /* closing the reader's duplicate keeps the lock */
+    CHECK(flock(other, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK);
+    cx_runlog_unlock(fd);
+    CHECK(flock(other, LOCK_EX | LOCK_NB) == 0);
+    close(other);
+}
+
+#define REPL_APPENDERS 4
+#define REPL_ROWS 25
+
+static void replace_appender(const char *path, int id)
+{
+    char row[128], err[256];
+    for (int seq = 0; seq < REPL_ROWS; seq++) {
+        int n = snprintf(row, sizeof row, "{\"writer\":%d,\"seq\":%d}", id, seq);
+        if (cx_runlog_append(path, row, (size_t)n, err, sizeof err) != CX_RUNLOG_OK) {
+            fprintf(stderr, "appender %d: %s\n", id, err);
+            _exit(1);
+        }
+    }
+    _exit(0);
+}
+
+/* The holder of the lock renames a new file over the log while appenders (and another would-be
+ * holder) wait on the old file: once released, every row lands in the new file, none in the old
+ * inode, and the other holder ends up holding the new file. */
+static void test_replace_under_lock(void)
+{
+    const char *p = at("replace/runs.jsonl");
+    char keep[256], fresh[256];
+    snprintf(keep, sizeof keep, "%s", at("replace/old-inode.jsonl"));
+    snprintf(fresh, sizeof fresh, "%s", at("replace/runs.jsonl.tmp"));
+    const char *old_row = "{\"old\":true}";
+    CHECK_INT(cx_runlog_append(p, old_row, strlen(old_row), errbuf, sizeof errbuf), CX_RUNLOG_OK);
+    put(fresh, "{\"new\":true}\n", 13);
+    struct stat fresh_st, old_st;
+    CHECK(stat(fresh, &fresh_st) == 0);
+
+    int fd;
+    CHECK_INT(cx_runlog_lock(p, &fd, errbuf, sizeof errbuf), CX_RUNLOG_OK);
+    CHECK(fstat(fd, &old_st) == 0);
+    pid_t pids[REPL_APPENDERS + 1];
+    for (int i = 0; i < REPL_APPENDERS; i++) {
+        pids[i] = fork();
+        if (pids[i] == 0) {
+            close(fd); /* the lock belongs to the open file: a child's copy would keep it held */
+            replace_appender(p, i);
+        }
+    }
+    pids[REPL_APPENDERS] = fork();
+    if (pids[REPL_APPENDERS] == 0) {
+        close(fd);
+        int lfd;
+        struct stat st;
+        if (cx_runlog_lock(p, &lfd, errbuf, sizeof errbuf) != CX_RUNLOG_OK || fstat(lfd, &st) != 0)
+            _exit(1);
+        _exit(st.st_ino == fresh_st.st_ino && st.st_dev == fresh_st.st_dev ? 0 : 2);
+    }
+    CHECK_INT(await_waiters(old_st.st_ino, REPL_APPENDERS + 1), REPL_APPENDERS + 1);
+    CHECK(link(p, keep) == 0);
+    CHECK(rename(fresh, p) == 0);
+    cx_runlog_unlock(fd);
+
+    int ok_children = 0;
+    for (int i = 0; i <= REPL_APPENDERS; i++) {
+        int st;
+        if (waitpid(pids[i], &st, 0) == pids[i] && WIFEXITED(st) && WEXITSTATUS(st) == 0)
+            ok_children++;
+    }
+    CHECK_INT(ok_children, REPL_APPENDERS + 1);
+
+    check_file(keep, "{\"old\":true}\n"); /* nothing went to the orphaned inode */
+    int seen[REPL_APPENDERS][REPL_ROWS];
+    memset(seen, 0, sizeof seen);
+    size_t lines = 0, invalid = 0;
+    cx_runlog_reader *r;
+    cx_runlog_line l;
+    CHECK_INT(cx_runlog_reader_open(p, 0, 0, &r, errbuf, sizeof errbuf), CX_RUNLOG_OK);
+    while (cx_runlog_reader_next(r, &l, errbuf, sizeof errbuf) == 1) {
+        if (lines++ == 0) {
+            CHECK_STR(l.text, "{\"new\":true}");
+            continue;
+        }
+        json_t *v = json_loadb(l.text, l.len, 0, NULL);
+        json_int_t w = v ? json_integer_value(json_object_get(v, "writer")) : -1;
+        json_int_t s = v ? json_integer_value(json_object_get(v, "seq")) : -1;
+        if (!v || w < 0 || w >= REPL_APPENDERS || s < 0 || s >= REPL_ROWS)
+            invalid++;
+        else
+            seen[w][s]++;
+        json_decref(v);
+    }
+    cx_runlog_reader_close(r);
+    size_t once = 0;
+    for (int w = 0; w < REPL_APPENDERS; w++)
+        for (int s = 0; s < REPL_ROWS; s++)
+            once += seen[w][s] == 1;
+    CHECK_INT(lines, 1 + REPL_APPENDERS * REPL_ROWS);
+    CHECK_INT(invalid, 0);
+    CHECK_INT(once, REPL_APPENDERS * REPL_ROWS);
+}
+
 int main(void)
 {
     snprintf(tmp, sizeof tmp, "/tmp/cxrunlog.XXXXXX");
@@ -532,6 +709,9 @@ int main(void)
     test_concurrent_writers();
     test_killed_writer();
     test_stuck_writer();
+    test_lock_errors();
+    test_lock_blocks_and_reads();
+    test_replace_under_lock();
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
     if (system(cmd) != 0)

@@ -147,6 +147,75 @@ describe("cx logs migrate", function()
     assert.is_nil(io.open(dir .. "/runs.migrated.jsonl"))
   end)
 
+  -- A process that appends through the native writer (as every cx run does) until told to stop:
+  -- prints "ready" after its first row, then its row count when it sees the stop file.
+  local APPENDER = [[
+package.cpath = arg[1] .. "/build/lib/?.so;" .. package.cpath
+local rl = require("cx.core").runlog
+local log, stop, n = arg[2], arg[3], 0
+local function append()
+  n = n + 1
+  assert(rl.append(log, string.format(
+    '{"execution_id":"app_%d","timestamp":"2026-03-05T14:15:02Z","command":"append"}', n)))
+end
+append()
+io.stdout:write("ready\n")
+io.stdout:flush()
+repeat
+  append()
+  local f = io.open(stop)
+  if f then f:close() end
+until f or n >= 1000000
+io.stdout:write(n, "\n")
+]]
+
+  it("--in-place loses no row appended while it runs", function()
+    local SEED = 4000
+    local seed = {}
+    for i = 1, SEED do
+      seed[i] = string.format('{"execution_id":"seed_%d","timestamp":"2026-03-05T14:15:02Z",' ..
+        '"command":"cxo","prompt_preview":"%s"}', i, string.rep("p", 200))
+    end
+    h.write(log, table.concat(seed, "\n") .. "\n")
+    local script, stop = repo .. "/appender.lua", repo .. "/stop"
+    h.write(script, APPENDER)
+    local p = assert(io.popen(table.concat({ "lua5.4", h.quote(script), h.quote(h.root), h.quote(log),
+      h.quote(stop) }, " ")))
+    assert.equal("ready", p:read("l"))
+    local r = cx({ "logs", "migrate", "--in-place" })
+    h.write(stop, "")
+    local appended = tonumber(p:read("l"))
+    assert.is_true(p:close())
+    assert.equal(0, r.code, r.stderr)
+    assert.truthy(appended and appended > 1, tostring(appended))
+
+    local seen, raw, invalid, lines = {}, 0, 0, 0
+    for line in io.lines(log) do
+      lines = lines + 1
+      local v = json.decode(line)
+      if type(v) ~= "table" or type(v.execution_id) ~= "string" then
+        invalid = invalid + 1
+      else
+        seen[v.execution_id] = (seen[v.execution_id] or 0) + 1
+        if v.scope == nil then raw = raw + 1 end -- appended after the rewrite (not migrated)
+      end
+    end
+    assert.equal(0, invalid)
+    assert.equal(SEED + appended, lines)
+    local missing = {}
+    for i = 1, SEED do
+      if seen["seed_" .. i] ~= 1 then missing[#missing + 1] = "seed_" .. i end
+    end
+    for i = 1, appended do
+      if seen["app_" .. i] ~= 1 then missing[#missing + 1] = "app_" .. i end
+    end
+    assert.same({}, missing)
+    -- the first appended row was migrated with the seed, the last one came after the rewrite
+    local migrated_rows = lines - raw
+    assert.is_true(migrated_rows > SEED and raw > 0, migrated_rows .. " migrated, " .. raw .. " raw")
+    assert.is_nil(io.open(dir .. "/runs.migrated.jsonl"))
+  end)
+
   it("fails on a non-object row or bad UTF-8, leaving no temporary file", function()
     h.write(log, LEGACY .. "\n[1]\n")
     local r = cx({ "logs", "migrate" })

@@ -1,6 +1,7 @@
 --- `logs migrate`: rewrite a run log so every row has the full contract, keys in declaration order
 --- (as the reference's struct serializer writes them). Streams the input; writes a temporary file
---- beside the target and renames it into place.
+--- beside the target and renames it into place. In place, the whole rewrite runs under the writers'
+--- lock (cx.core.runlog.lock), so rows appended meanwhile wait and then land in the new log.
 local core = require "cx.core"
 local json = require "cx.json"
 local contract = require "cx.log_contract"
@@ -120,8 +121,14 @@ local function copy_file(src, dst)
   return true
 end
 
-local function convert(log, tmp, summary)
-  local step, box, init, closing = core.runlog.lines(log)
+-- lock: the held writers' lock of log when migrating in place (a second reader would wait for it).
+local function convert(log, tmp, summary, lock)
+  local step, box, init, closing
+  if lock then
+    step, box, init, closing = lock:lines()
+  else
+    step, box, init, closing = core.runlog.lines(log)
+  end
   if not step then return nil, box end
   local out, err = io.open(tmp, "wb")
   if not out then return nil, "cannot write " .. tmp .. ": " .. tostring(err) end
@@ -167,16 +174,10 @@ local function convert(log, tmp, summary)
   return true
 end
 
---- Migrate log into target (default `<log dir>/runs.migrated.jsonl`); with in_place, back the log up
---- to `<log>.bak.<UTC stamp>` and replace it. Returns the summary {in_, out, entries_in, entries_out,
---- invalid_json_skipped, legacy_normalized, modern_normalized, backup?}, or nil, message.
-function migrate.run(log, opts)
-  opts = opts or {}
-  local target = opts.out or ((log:match("^(.*/)") or "") .. "runs.migrated.jsonl")
+-- The rewrite itself; lock is held throughout when migrating in place.
+local function rewrite(log, target, opts, summary, lock)
   local tmp = migrate.with_extension(target, "jsonl.tmp")
-  local summary = { input = log, output = target, entries_in = 0, entries_out = 0,
-    invalid_json_skipped = 0, legacy_normalized = 0, modern_normalized = 0 }
-  local ok, err = convert(log, tmp, summary)
+  local ok, err = convert(log, tmp, summary, lock)
   if not ok then return nil, err end
   local rok, rerr = os.rename(tmp, target)
   if not rok then
@@ -192,6 +193,26 @@ function migrate.run(log, opts)
     summary.backup = bak
   end
   return summary
+end
+
+--- Migrate log into target (default `<log dir>/runs.migrated.jsonl`); with in_place, back the log up
+--- to `<log>.bak.<UTC stamp>` and replace it. Returns the summary {in_, out, entries_in, entries_out,
+--- invalid_json_skipped, legacy_normalized, modern_normalized, backup?}, or nil, message.
+---
+--- In place, the writers' lock on log is taken before reading and kept until the new log has been
+--- renamed over it: appenders wait, then find the log replaced and append to the new one (see
+--- docs/runlog.md), so no row is lost. Readers wait for it at most about 2 s, then read the old file.
+function migrate.run(log, opts)
+  opts = opts or {}
+  local target = opts.out or ((log:match("^(.*/)") or "") .. "runs.migrated.jsonl")
+  local summary = { input = log, output = target, entries_in = 0, entries_out = 0,
+    invalid_json_skipped = 0, legacy_normalized = 0, modern_normalized = 0 }
+  if not opts.in_place then return rewrite(log, target, opts, summary) end
+  local lock <close>, err = core.runlog.lock(log)
+  if not lock then return nil, err end
+  local result, rerr = rewrite(log, target, opts, summary, lock)
+  lock:unlock()
+  return result, rerr
 end
 
 return migrate
