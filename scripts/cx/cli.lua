@@ -37,6 +37,17 @@ local function unknown(name)
   return 2
 end
 
+-- A run never fails because its row could not be written, but the user is told once.
+local function report_lost_rows(name)
+  local runlog = package.loaded["cx.runlog"]
+  if not runlog then return end
+  local failures = runlog.take_failures()
+  if #failures > 0 then
+    io.stderr:write(string.format("cx %s: warning: %d run-log row(s) not written: %s\n", name, #failures,
+      failures[1]))
+  end
+end
+
 --- Run a command: argv[1] is the command name. Returns the process exit code.
 function cli.main(argv)
   local name = argv[1]
@@ -68,7 +79,9 @@ function cli.main(argv)
   if not c then return unknown(name) end
   local rest = {}
   for i = 2, #argv do rest[#rest + 1] = argv[i] end
-  return require(c.module).run(rest, c.name) or 0
+  local code = require(c.module).run(rest, c.name) or 0
+  report_lost_rows(c.name)
+  return code
 end
 
 return cli

@@ -149,15 +149,37 @@ local function append_line(path, line)
   return true
 end
 
---- Append a row to the run log (default paths.resolve().log_file). Returns true or nil, message.
+-- Rows that could not be written in this process, for the CLI to report (a run never fails for it).
+local lost = {}
+
+--- Append a row to the run log (default paths.resolve().log_file). Returns true or nil, message;
+--- a failure is also remembered for runlog.take_failures().
 function runlog.append(row, path)
   local why = runlog.check(row)
-  if why then return nil, why end
-  local file, err = log_path(path)
-  if not file then return nil, err end
-  local ok, line = pcall(json.encode, row)
-  if not ok then return nil, "cannot encode run log row: " .. tostring(line) end
-  return append_line(file, line)
+  local ok, err, line, file
+  if why then
+    err = why
+  else
+    file, err = log_path(path)
+    if file then
+      ok, line = pcall(json.encode, row)
+      if ok then
+        ok, err = append_line(file, line)
+      else
+        err = "cannot encode run log row: " .. tostring(line)
+      end
+    end
+  end
+  if ok then return true end
+  lost[#lost + 1] = err
+  return nil, err
+end
+
+--- The messages of rows that could not be written since the last call (and forget them).
+function runlog.take_failures()
+  local out = lost
+  lost = {}
+  return out
 end
 
 --- Append one line to schema_failures.jsonl: {quarantine_id, raw_sha256, reason, tool, ts}.
