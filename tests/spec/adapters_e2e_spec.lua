@@ -214,6 +214,13 @@ describe("ollama-cli adapter", function()
     assert.equal("transport_unreachable", last_row(repo).failure_class)
   end)
 
+  it("treats the cloud sign-in notice (exit 0) as a provider error", function()
+    local r = run({ FAKE_OLLAMA_SCENARIO = "cloud_signin" })
+    assert.equal(1, r.code)
+    assert.matches("signed in to Ollama", r.stderr)
+    assert.equal("provider_error", last_row(repo).failure_class)
+  end)
+
   it("times out a hanging ollama and logs the backend", function()
     local r = run({ FAKE_OLLAMA_SCENARIO = "hang", CX_CMD_TIMEOUT_SECS = "1" })
     assert.equal(1, r.code)

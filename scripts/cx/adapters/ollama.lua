@@ -48,6 +48,10 @@ function M.finish(att, c)
       detail ~= "" and (": " .. detail) or ""), base)
   end
   base.text = clean(c.stdout)
+  -- The CLI answers a cloud model's 401 on stdout with exit 0; that is no reply.
+  if base.text:match("^You need to be signed in to Ollama") then
+    return R.fail("provider_error", "ollama: " .. (base.text:match("^[^\n]*")), base)
+  end
   return R.with_synthetic_jsonl(R.ok(base))
 end
 
