@@ -36,6 +36,9 @@ typedef struct http_job {
     cx_http http;
     int64_t first_byte_ms, idle_ms, total_ms;
     int in_multi;
+    cx_envelope_stream *env; /* NULL without parse_envelope, or once the status is not 2xx */
+    size_t env_fed;          /* body bytes already fed */
+    int env_state;           /* the last feed's return: 0, 1 (terminal seen) or -1 (failed) */
 } http_job;
 
 typedef struct job {
@@ -183,6 +186,8 @@ void cx_completion_free(cx_completion *c)
     free(c->err);
     free(c->body);
     free(c->content_type);
+    if (c->has_envelope)
+        cx_envelope_result_free(&c->envelope);
     memset(c, 0, sizeof *c);
 }
 
@@ -395,6 +400,15 @@ int64_t cx_loop_add_http(cx_loop *l, const cx_http_job_spec *spec, char *err, si
     h->first_byte_ms = clamp_ms(spec->first_byte_timeout_ms);
     h->idle_ms = clamp_ms(spec->idle_timeout_ms);
     h->total_ms = clamp_ms(spec->total_timeout_ms);
+    if (spec->parse_envelope) {
+        h->env = cx_envelope_new(spec->envelope_format, &spec->envelope_opts);
+        if (!h->env) {
+            cx_http_cleanup(&h->http);
+            drop_job(l, l->njobs - 1);
+            snprintf(err, errlen, "cannot create the envelope parser");
+            return -1;
+        }
+    }
     curl_easy_setopt(h->http.easy, CURLOPT_PRIVATE, j);
     if (curl_multi_add_handle(l->multi, h->http.easy) != CURLM_OK) {
         cx_http_cleanup(&h->http);
@@ -411,6 +425,25 @@ static int64_t phase_ms(const http_job *h, const char *phase)
     return strcmp(phase, "first_byte") == 0 ? h->first_byte_ms
            : strcmp(phase, "idle") == 0     ? h->idle_ms
                                             : h->total_ms;
+}
+
+/* Feeds the body bytes that arrived since the last call to the job's parser, once the status is
+ * known to be 2xx; a parser of any other status is dropped. Returns the parser's state. */
+static int feed_envelope(http_job *h)
+{
+    if (!h->env || h->env_state != 0 || h->http.body.len == h->env_fed)
+        return h->env ? h->env_state : 0;
+    long status = 0;
+    curl_easy_getinfo(h->http.easy, CURLINFO_RESPONSE_CODE, &status);
+    if (status < 200 || status > 299) {
+        cx_envelope_free(h->env);
+        h->env = NULL;
+        return 0;
+    }
+    h->env_state =
+        cx_envelope_feed(h->env, h->http.body.data + h->env_fed, h->http.body.len - h->env_fed);
+    h->env_fed = h->http.body.len;
+    return h->env_state;
 }
 
 static void finish_http(cx_loop *l, size_t i, CURLcode rc, const char *phase, const char *cls,
@@ -443,6 +476,16 @@ static void finish_http(cx_loop *l, size_t i, CURLcode rc, const char *phase, co
     } else {
         c.ok = 1;
     }
+    if (c.ok && h->env) {
+        c.stopped_early = h->env_state != 0;
+        feed_envelope(h);
+        if (h->env) {
+            cx_envelope_finish(h->env, &c.envelope);
+            c.has_envelope = 1;
+        }
+    }
+    cx_envelope_free(h->env);
+    h->env = NULL;
     c.body = cx_buf_steal(&h->http.body, &c.body_len);
     cx_http_cleanup(&h->http);
     complete(l, i, &c);
@@ -478,6 +521,18 @@ static void collect_http_done(cx_loop *l, int64_t now)
                 finish_http(l, i, rc, NULL, NULL, now);
                 break;
             }
+    }
+}
+
+/* Feeds what each streamed transfer received; a terminal marker or a failure ends the job now,
+ * even when the server keeps the connection open. Runs after collect_http_done, so a transfer
+ * that ended on its own is finished there with its whole body. */
+static void feed_http_streams(cx_loop *l, int64_t now)
+{
+    for (size_t i = l->njobs; i-- > 0;) {
+        job *j = l->jobs[i];
+        if (j->kind == CX_JOB_HTTP && j->u.h.env && feed_envelope(&j->u.h) != 0)
+            finish_http(l, i, CURLE_OK, NULL, NULL, now);
     }
 }
 
@@ -585,6 +640,7 @@ static void poll_once(cx_loop *l, int64_t wait_ns)
         if (l->jobs[i]->kind == CX_JOB_PROCESS)
             service_process_io(&l->jobs[i]->u.p);
     collect_http_done(l, cx_clock_now_ns());
+    feed_http_streams(l, cx_clock_now_ns());
 }
 
 size_t cx_loop_run(cx_loop *l, int64_t timeout_ms)
@@ -593,6 +649,7 @@ size_t cx_loop_run(cx_loop *l, int64_t timeout_ms)
     int running = 0;
     curl_multi_perform(l->multi, &running); /* starts transfers added since the last run */
     collect_http_done(l, cx_clock_now_ns());
+    feed_http_streams(l, cx_clock_now_ns());
     for (;;) {
         int64_t now = cx_clock_now_ns();
         int64_t wake = step_all(l, now);
@@ -636,6 +693,7 @@ void cx_loop_destroy(cx_loop *l)
         } else if (j->kind == CX_JOB_HTTP) {
             curl_multi_remove_handle(l->multi, j->u.h.http.easy);
             cx_http_cleanup(&j->u.h.http);
+            cx_envelope_free(j->u.h.env);
         }
         free(j);
     }

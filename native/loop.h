@@ -8,6 +8,7 @@
 #ifndef CX_LOOP_H
 #define CX_LOOP_H
 
+#include "envelope.h"
 #include "http.h"
 #include "proc.h"
 
@@ -37,6 +38,13 @@ typedef struct cx_http_job_spec {
         first_byte_timeout_ms; /* from the start of the job to the first response byte; 0: none */
     int64_t idle_timeout_ms;   /* longest silence once the response has started; 0: none */
     int64_t total_timeout_ms;  /* whole transfer; 0: none */
+    /* Streamed parsing: when parse_envelope is set, every chunk of a 2xx body is fed to a
+     * cx_envelope parser of envelope_format as it arrives. Its terminal marker or a failure
+     * completes the job at once (the connection is dropped), and the completion carries the
+     * parse result. Other statuses are collected and classified as without it. */
+    int parse_envelope;
+    cx_envelope_format envelope_format;
+    cx_envelope_opts envelope_opts;
 } cx_http_job_spec;
 
 /* Failure classes of process and timer jobs (HTTP ones are in http.h). */
@@ -68,6 +76,10 @@ typedef struct cx_completion {
     char *content_type;
     double first_byte_ms;      /* < 0 when no byte came */
     const char *timeout_phase; /* "connect" | "first_byte" | "idle" | "total" */
+    /* http with parse_envelope: set when ok with a 2xx status (free with cx_completion_free) */
+    int has_envelope;
+    cx_envelope_result envelope;
+    int stopped_early; /* the parser ended the job before the server closed the transfer */
 } cx_completion;
 
 typedef struct cx_loop cx_loop;

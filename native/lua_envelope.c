@@ -57,7 +57,7 @@ static void set_count(lua_State *L, const char *key, long long v)
     lua_setfield(L, -2, key);
 }
 
-static void push_result(lua_State *L, const cx_envelope_result *r)
+void cx_lua_push_envelope_result(lua_State *L, const cx_envelope_result *r)
 {
     lua_createtable(L, 0, 12);
     int ok = r->cls == CX_ENVELOPE_OK;
@@ -114,7 +114,7 @@ static int l_parse(lua_State *L)
     cx_envelope_opts o = check_opts(L, 3);
     cx_envelope_result r;
     cx_envelope_parse(f, body, len, &o, &r);
-    push_result(L, &r);
+    cx_lua_push_envelope_result(L, &r);
     cx_envelope_result_free(&r);
     return 1;
 }
@@ -157,7 +157,7 @@ static int l_finish(lua_State *L)
     lstream *ls = check_stream(L);
     cx_envelope_result r;
     cx_envelope_finish(ls->s, &r);
-    push_result(L, &r);
+    cx_lua_push_envelope_result(L, &r);
     cx_envelope_result_free(&r);
     return 1;
 }

@@ -142,7 +142,8 @@ static int l_spawn(lua_State *L)
 }
 
 /* loop:http{url=, method=, headers=, body=, bearer=, connect_timeout_ms=, first_byte_timeout_ms=,
- *           idle_timeout_ms=, total_timeout_ms=, max_bytes=} */
+ *           idle_timeout_ms=, total_timeout_ms=, max_bytes=, envelope=, envelope_max_bytes=}
+ * envelope = a format name of core.envelope: the body is parsed as it streams (docs/loop.md). */
 static int l_http(lua_State *L)
 {
     cx_loop *loop = check_open(L);
@@ -161,6 +162,13 @@ static int l_http(lua_State *L)
     s.first_byte_timeout_ms = opt_integer(L, 2, "first_byte_timeout_ms", 0);
     s.idle_timeout_ms = opt_integer(L, 2, "idle_timeout_ms", 0);
     s.total_timeout_ms = opt_integer(L, 2, "total_timeout_ms", 0);
+    const char *format = opt_string(L, 2, "envelope", NULL);
+    if (format) {
+        if (cx_envelope_format_from_name(format, &s.envelope_format) != 0)
+            return luaL_error(L, "unknown envelope format '%s'", format);
+        s.parse_envelope = 1;
+        s.envelope_opts.max_bytes = (size_t)opt_integer(L, 2, "envelope_max_bytes", 0);
+    }
     char err[512];
     int64_t id = cx_loop_add_http(loop, &s, err, sizeof err);
     if (id < 0)
@@ -248,6 +256,11 @@ static void push_completion(lua_State *L, const cx_completion *c)
         }
         set_bool(L, "timed_out", c->timed_out);
         set_str(L, "timeout_phase", c->timeout_phase);
+        if (c->has_envelope) {
+            cx_lua_push_envelope_result(L, &c->envelope);
+            lua_setfield(L, -2, "envelope");
+            set_bool(L, "stopped_early", c->stopped_early);
+        }
     }
 }
 

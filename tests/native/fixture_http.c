@@ -146,6 +146,23 @@ static void serve(fixture_http *s, int fd, char *req, size_t head_len, long tota
                                    "Content-Length: 100\r\n\r\n0123456789";
         send_all(fd, head, sizeof head - 1);
         wait_readable(s, s->stop_pipe[0], LIFETIME_MS);
+    } else if (strcmp(path, "/sse-done-stall") == 0 || strcmp(path, "/ndjson-error-stall") == 0 ||
+               strcmp(path, "/sse-complete") == 0) {
+        /* Streams without a Content-Length: the body ends when the connection closes, which
+         * the two stall variants never do. */
+        static const char sse[] = "data: {\"choices\":[{\"delta\":{\"content\":\"hel\"}}]}\n\n"
+                                  "data: {\"choices\":[{\"delta\":{\"content\":\"lo\"}}]}\n\n"
+                                  "data: [DONE]\n\n";
+        static const char ndjson[] = "{\"response\":\"par\",\"done\":false}\n"
+                                     "{\"error\":\"model crashed\"}\n";
+        int is_sse = path[1] == 's';
+        char head[128];
+        int n = snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Type: %s\r\n\r\n",
+                         is_sse ? "text/event-stream" : "application/x-ndjson");
+        send_all(fd, head, (size_t)n);
+        send_all(fd, is_sse ? sse : ndjson, is_sse ? sizeof sse - 1 : sizeof ndjson - 1);
+        if (strcmp(path, "/sse-complete") != 0)
+            wait_readable(s, s->stop_pipe[0], LIFETIME_MS);
     } else if (strncmp(path, "/slow/", 6) == 0) {
         wait_readable(s, s->stop_pipe[0], atoi(path + 6));
         respond(fd, 200, "text/plain", "slow", 4);

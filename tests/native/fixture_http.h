@@ -8,6 +8,10 @@
  *   /hang             reads the request and never answers
  *   /stall            headers (Content-Length: 100) and 10 bytes, then nothing
  *   /slow/<ms>        waits ms, then 200 "slow"
+ *   /sse-complete     200 text/event-stream: two openai deltas ("hel", "lo"), `data: [DONE]`,
+ *                     then the connection closes (no Content-Length)
+ *   /sse-done-stall   the same stream, but the connection then stays open
+ *   /ndjson-error-stall  200 ollama NDJSON: one partial line, an {"error":...} line, then open
  * It stops when the test calls fixture_http_stop (hanging connections are released then), and on
  * its own after 120 s at the latest. */
 #ifndef CX_FIXTURE_HTTP_H

@@ -279,6 +279,70 @@ static void test_http(void)
     free_done();
 }
 
+static int64_t http_env(cx_loop *l, const char *path, cx_envelope_format f, int64_t idle)
+{
+    char url[128];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, path);
+    cx_http_job_spec s = {.request = {.url = url},
+                          .idle_timeout_ms = idle,
+                          .total_timeout_ms = 20000,
+                          .parse_envelope = 1,
+                          .envelope_format = f};
+    char err[256];
+    int64_t id = cx_loop_add_http(l, &s, err, sizeof err);
+    CHECK(id > 0);
+    return id;
+}
+
+/* Streamed parsing: the parser's terminal marker or failure ends a job whose server keeps the
+ * connection open; a complete stream gives what parsing the whole body gives. */
+static void test_http_envelope(void)
+{
+    cx_loop *l = cx_loop_new();
+    int64_t done_stall = http_env(l, "/sse-done-stall", CX_ENVELOPE_OPENAI, 10000);
+    int64_t error_stall = http_env(l, "/ndjson-error-stall", CX_ENVELOPE_OLLAMA, 10000);
+    int64_t complete = http_env(l, "/sse-complete", CX_ENVELOPE_OPENAI, 10000);
+    int64_t failed_status = http_env(l, "/status/500", CX_ENVELOPE_OPENAI, 10000);
+    int64_t control = http(l, "/sse-done-stall", 0, 300, 10000); /* the same stall, unparsed */
+    int64_t start = cx_clock_now_ms();
+    drain(l);
+    CHECK(done[done_stall].ok);
+    CHECK(done[done_stall].has_envelope);
+    CHECK(done[done_stall].stopped_early);
+    CHECK_INT(done[done_stall].envelope.cls, CX_ENVELOPE_OK);
+    CHECK_STR(done[done_stall].envelope.text, "hello");
+    CHECK_INT(done[done_stall].envelope.terminal, CX_ENVELOPE_TERMINAL_DONE);
+    CHECK(done[done_stall].duration_ms < 2000); /* not the 10 s idle timeout */
+    CHECK(done[error_stall].ok);
+    CHECK(done[error_stall].has_envelope);
+    CHECK(done[error_stall].stopped_early);
+    CHECK_STR(cx_envelope_class_name(done[error_stall].envelope.cls), "provider_error");
+    CHECK(done[error_stall].envelope.reason &&
+          strstr(done[error_stall].envelope.reason, "model crashed") != NULL);
+    CHECK(done[error_stall].duration_ms < 2000);
+    CHECK(done[complete].ok);
+    CHECK(done[complete].has_envelope);
+    CHECK(!done[complete].stopped_early || done[complete].envelope.cls == CX_ENVELOPE_OK);
+    cx_envelope_result whole;
+    cx_envelope_parse(CX_ENVELOPE_OPENAI, done[complete].body, done[complete].body_len, NULL,
+                      &whole);
+    CHECK_INT(done[complete].envelope.cls, whole.cls);
+    CHECK_STR(done[complete].envelope.text, whole.text);
+    CHECK_STR(done[complete].envelope.text, "hello");
+    CHECK_INT(done[complete].envelope.events, whole.events);
+    CHECK_INT(done[complete].envelope.terminal, whole.terminal);
+    cx_envelope_result_free(&whole);
+    CHECK(!done[failed_status].ok);
+    CHECK(!done[failed_status].has_envelope);
+    CHECK_STR(done[failed_status].class_name, CX_HTTP_SERVER_ERROR);
+    CHECK_STR(done[failed_status].body, "status 500");
+    CHECK_STR(done[control].timeout_phase, "idle");
+    CHECK(!done[control].has_envelope);
+    CHECK(cx_clock_now_ms() - start < 5000);
+    cx_loop_destroy(l);
+    free_done();
+}
+
 static void test_many_at_once(void)
 {
     cx_loop *l = cx_loop_new();
@@ -369,6 +433,7 @@ int main(void)
     test_small_stdin_at_add();
     test_timeouts_kill_the_group();
     test_http();
+    test_http_envelope();
     test_many_at_once();
     test_wait_cancel_destroy();
     fixture_http_stop(server);

@@ -318,6 +318,36 @@ describe("http-curl adapter", function()
     assert.equal(1, row.timeout_secs)
   end)
 
+  it("answers once a stream ends, even when the server keeps the connection open", function()
+    local core = require "cx.core"
+    local srv = fixture.start("openai", { text = REPLY, fault = "linger", max_requests = 2, max_seconds = 60 })
+    local t0 = core.loop.monotonic_ms()
+    local r = run(srv, "openai", { CX_HTTP_PROVIDER_STREAM = "1", CX_TIMEOUT_LLM_SECS = "30" })
+    local elapsed = core.loop.monotonic_ms() - t0
+    srv.stop()
+    srv.remove()
+    assert.equal(0, r.code, r.stderr)
+    assert.equal(REPLY .. "\n", r.stdout)
+    assert.is_true(elapsed < 15000, "took " .. elapsed .. "ms: waited for the idle/LLM timeout")
+    assert.is_not_true(last_row(repo).timed_out)
+  end)
+
+  it("fails at once on an in-band stream error, even when the server keeps the connection open", function()
+    local core = require "cx.core"
+    local srv = fixture.start("ollama", { raw = true, fault = "linger", max_requests = 2, max_seconds = 60,
+      body = '{"response":"par","done":false}\n{"error":"model crashed"}\n' })
+    local t0 = core.loop.monotonic_ms()
+    local r = run(srv, "ollama", { CX_HTTP_PROVIDER_STREAM = "1", CX_TIMEOUT_LLM_SECS = "30" })
+    local elapsed = core.loop.monotonic_ms() - t0
+    srv.stop()
+    srv.remove()
+    assert.equal(1, r.code)
+    assert.matches("provider_error", r.stderr)
+    assert.matches("model crashed", r.stderr)
+    assert.is_true(elapsed < 15000, "took " .. elapsed .. "ms: waited for the idle/LLM timeout")
+    assert.equal("provider_error", last_row(repo).failure_class)
+  end)
+
   it("rejects malformed envelopes with their class", function()
     local srv = fixture.start("text", { body = "{not-json", max_requests = 2 })
     local r = run(srv, "json")

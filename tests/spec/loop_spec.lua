@@ -138,6 +138,40 @@ describe("cx.core.loop", function()
     loop:close()
   end)
 
+  it("parses a streamed reply as it arrives and stops at the terminal marker", function()
+    if proxy_set() then
+      pending("a proxy is configured in the environment")
+      return
+    end
+    local fixture = require "helpers.fixture_server"
+    -- linger: the whole SSE stream, [DONE] included, then the connection stays open
+    local srv = fixture.start("openai", { fault = "linger", text = "streamed reply", max_requests = 2 })
+    local loop = core.loop.new()
+    local req = { url = srv.url .. "/v1/chat/completions", method = "POST",
+                  headers = { "Content-Type: application/json" }, body = '{"stream":true}',
+                  idle_timeout_ms = 20000, total_timeout_ms = 30000, envelope = "openai" }
+    local t0 = core.loop.monotonic_ms()
+    local id = loop:http(req)
+    local c = drain(loop)[id]
+    local elapsed = core.loop.monotonic_ms() - t0
+    req.envelope, req.idle_timeout_ms = nil, 300
+    local plain_id = loop:http(req)
+    local plain = drain(loop)[plain_id]
+    srv.stop()
+    srv.remove()
+    loop:close()
+    assert.is_true(c.ok)
+    assert.is_true(c.stopped_early)
+    assert.is_true(elapsed < 10000)
+    assert.same(core.envelope.parse("openai", c.body), c.envelope)
+    assert.equal("streamed reply", c.envelope.text)
+    assert.equal("done", c.envelope.terminal)
+    -- without the parser the same reply only ends with the idle timeout
+    assert.equal("idle", plain.timeout_phase)
+    assert.is_nil(plain.envelope)
+    assert.has_error(function() loop:http { url = "http://127.0.0.1:9/", envelope = "nope" } end)
+  end)
+
   it("rejects malformed specs", function()
     local loop = core.loop.new()
     assert.has_error(function() loop:spawn { argv = {} } end)

@@ -57,6 +57,8 @@ function M.start(loop, d, req)
     idle_timeout_ms = math.min(total, env_secs("CX_HTTP_IDLE_TIMEOUT_SECS", req.timeout_secs) * 1000),
     total_timeout_ms = total,
     max_bytes = req.max_bytes,
+    -- parsed as it streams: a terminal marker or an in-band error ends the job at once
+    envelope = d.http.format,
   })
   if not id then
     return nil, R.redact(R.fail(class or "transport_error", "http provider: " .. tostring(err)), token)
@@ -94,7 +96,8 @@ function M.finish(att, c)
   if not c.ok or (c.status and c.status >= 400) then
     r = transport_failure(att, c)
   else
-    local parsed = core.envelope.parse(att.d.http.format, c.body or "", { max_bytes = att.max_bytes })
+    -- The loop's streamed parse when it ran (2xx replies); else the whole body, parsed here.
+    local parsed = c.envelope or core.envelope.parse(att.d.http.format, c.body or "", { max_bytes = att.max_bytes })
     if parsed.ok then
       r = R.ok({ text = parsed.text or "", usage = parsed.usage, events = parsed.events, notices = parsed.notices })
       if att.d.http.format == "jsonl" then r.jsonl = c.body end
