@@ -14,20 +14,10 @@ runs=${CX_BENCH_RUNS:-15}
 cc=${CC:-cc}
 
 [ -x /usr/bin/time ] || sh "$root/tools/deps.sh"
-mkdir -p "$repo/.codex/cxlogs"
-[ -e "$repo/.git" ] || git init -q "$repo"
-
-$cc -O2 -o "$out/gen_runlog" "$root/bench/gen_runlog.c"
-$cc -O2 -o "$out/timeit" "$root/bench/timeit.c"
+. "$root/bench/lib/runlog_fixture.sh"
+runlog_fixture "$repo" "$bytes"
 $cc -O2 -D_GNU_SOURCE -I"$root/native" -o "$out/tail_driver" "$root/bench/tail_driver.c" \
     "$root/native/runlog.c"
-
-have=$(stat -c %s "$log" 2>/dev/null || echo 0)
-if [ "$have" -lt "$bytes" ]; then
-    echo "generating $log ($bytes bytes)..."
-    "$out/gen_runlog" "$log.tmp" "$bytes"
-    mv "$log.tmp" "$log"
-fi
 
 cd "$repo"
 cx="$root/bin/cx"

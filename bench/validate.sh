@@ -13,16 +13,8 @@ bytes=${CX_BENCH_VALIDATE_BYTES:-268435456}
 runs=${CX_BENCH_RUNS:-3}
 cc=${CC:-cc}
 
-mkdir -p "$repo/.codex/cxlogs"
-[ -e "$repo/.git" ] || git init -q "$repo"
-$cc -O2 -o "$out/gen_runlog" "$root/bench/gen_runlog.c"
-$cc -O2 -o "$out/timeit" "$root/bench/timeit.c"
-have=$(stat -c %s "$log" 2>/dev/null || echo 0)
-if [ "$have" -lt "$bytes" ]; then
-    echo "generating $log ($bytes bytes)..."
-    "$out/gen_runlog" "$log.tmp" "$bytes"
-    mv "$log.tmp" "$log"
-fi
+. "$root/bench/lib/runlog_fixture.sh"
+runlog_fixture "$repo" "$bytes"
 
 cd "$repo"
 cx="$root/bin/cx"
