@@ -111,8 +111,12 @@ end
 --- "codex" or "ollama": CX_LLM_BACKEND, else state preferences.llm_backend, else codex; any value
 --- other than ollama (any case) means codex.
 function config.backend(state)
-  local b = config.env_text("CX_LLM_BACKEND") or pref(state, "llm_backend") or "codex"
-  if b:lower() == "ollama" then return "ollama" end
+  return config.normalize_backend(config.env_text("CX_LLM_BACKEND") or pref(state, "llm_backend"))
+end
+
+--- A raw backend value as the reference normalizes it: "ollama" (any case, trimmed) or else "codex".
+function config.normalize_backend(raw)
+  if type(raw) == "string" and trim(raw):lower() == "ollama" then return "ollama" end
   return "codex"
 end
 

@@ -1,6 +1,7 @@
 --- Which adapter a run uses, and its normalized configuration (a "descriptor"). Pure: it reads the
 --- environment through a getter and the state preferences from a table, so it is testable as is.
 local catalog = require "cx.adapters.catalog"
+local config = require "cx.config"
 
 local M = {}
 
@@ -31,13 +32,6 @@ local formats = {
 
 local truthy = { ["1"] = true, ["true"] = true, yes = true, on = true }
 
---- The backend name: "codex" or "ollama" (anything else is codex, as the reference normalizes it).
-function M.normalize_backend(raw)
-  local b = trim(raw)
-  if b and b:lower() == "ollama" then return "ollama" end
-  return "codex"
-end
-
 --- The HTTP format and parser mode for a raw CX_HTTP_PROVIDER_FORMAT value (text when unset or unknown).
 function M.http_format(raw, stream)
   local f = trim(raw)
@@ -58,7 +52,7 @@ function M.resolve(getenv, prefs)
     backend_raw, backend_source = trim(prefs.llm_backend), "state"
     if not backend_raw then backend_source = "default" end
   end
-  local backend = M.normalize_backend(backend_raw)
+  local backend = config.normalize_backend(backend_raw)
 
   local name, source
   local override = trim(getenv("CX_PROVIDER_ADAPTER"))
