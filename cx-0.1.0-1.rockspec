@@ -31,6 +31,7 @@ build = {
         "native/http.c",
         "native/json_write.c",
         "native/logcheck.c",
+        "native/logvalidate.c",
         "native/loop.c",
         "native/lua_digest.c",
         "native/lua_envelope.c",
@@ -45,7 +46,7 @@ build = {
       defines = { 'CX_VERSION="0.1.0"', "_GNU_SOURCE" },
       incdirs = { "native", "$(CURL_INCDIR)", "$(JANSSON_INCDIR)", "$(OPENSSL_INCDIR)" },
       libdirs = { "$(CURL_LIBDIR)", "$(JANSSON_LIBDIR)", "$(OPENSSL_LIBDIR)" },
-      libraries = { "curl", "jansson", "crypto" },
+      libraries = { "curl", "jansson", "crypto", "pthread" },
     },
     -- Lua modules (keep in step with scripts/cx/**.lua and policies/*.lua)
     ["cx.adapters.binaries"] = "scripts/cx/adapters/binaries.lua",
