@@ -1597,6 +1597,9 @@ size_t cx_logcheck_escape(char *buf, size_t at, size_t cap, const char *text, si
         } else if (b == 0xC2 && s[i + 1] < 0xA0) { /* C1 controls: terminals act on them */
             putf(&o, "\\u%04x", s[i + 1]);
             i += 2;
+        } else if (b == 0xEF && s[i + 1] == 0xBB && s[i + 2] == 0xBF) { /* an invisible BOM */
+            puts_(&o, "\\ufeff");
+            i += 3;
         } else {
             put(&o, text + i, (size_t)k);
             i += (size_t)k;

@@ -702,7 +702,7 @@ static int record_step(cx_logvalidate *v, const result *r, const rec *x, uint64_
         case 0:
             v->stage = 1;
             v->bit = 0;
-            if (line_finding(v, x, r->arena + x->text_off, line, f))
+            if (line_finding(v, x, r->arena ? r->arena + x->text_off : "", line, f))
                 return 1;
             break;
         case 1:

@@ -228,13 +228,17 @@ M.null = json.null
 
 --- The contract as the native checker takes it (cx.core.logcheck.contract): every typed key
 --- (ROW_KEYS then OPTIONAL_KEYS) with its type, nullability, format, enum and non-blank flag.
+--- The 33 strict keys accept null whatever their type: the reference's strict contract asks for
+--- the key only ("a row with exactly the 33 keys, many null, passes --strict").
 function M.native_spec()
-  local non_blank = {}
+  local non_blank, strict = {}, {}
   for _, k in ipairs(M.NON_BLANK_KEYS) do non_blank[k] = true end
+  for _, k in ipairs(M.STRICT_KEYS) do strict[k] = true end
   local fields = {}
   local function add(k)
     local t = M.TYPES[k]
-    fields[#fields + 1] = { key = k, type = t:match("^%w+"), nullable = t:find("|null", 1, true) ~= nil,
+    fields[#fields + 1] = { key = k, type = t:match("^%w+"),
+      nullable = t:find("|null", 1, true) ~= nil or strict[k] == true,
       non_blank = non_blank[k] or false, format = M.FORMATS[k], enum = M.ENUMS[k] }
   end
   for _, k in ipairs(M.ROW_KEYS) do add(k) end

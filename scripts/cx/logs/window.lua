@@ -1,6 +1,7 @@
 --- The last n rows of a run log, streamed: the reference's tolerant window (the last n non-blank
 --- lines that parse as JSON, objects or not; other lines are skipped) handed to a function one row
---- at a time, in file order, without ever holding the window. The window's first line is found by
+--- at a time, in file order, without ever holding the window. "Parses" is the native checker's
+--- verdict (what both the reference's parser and cx.json read). The window's first line is found by
 --- walking back through the file a batch of lines at a time, checking each line with the native
 --- checker (no decoding); the rows are then read forward from there and decoded one by one.
 --- Memory: one batch of lines and one decoded row, whatever n and the size of the file.
@@ -54,15 +55,15 @@ function window.each(loc, fn)
   if not loc.start then return 0 end
   local step, box, init, closing = core.runlog.lines(loc.log_file, loc.start)
   if not step then return nil, box end
+  local check = validate.contract()
   local rows = 0
   local ok, err = pcall(function()
     for _, text in step, box, init, closing do
       if rows == loc.count then break end
-      local row = nil
-      if utf8.len(text) then row = json.decode(text) end
-      if row ~= nil then -- JSON false and null are rows too
+      local kind = check:check(text) -- the same test as the backward walk, so the counts agree
+      if kind == "object" or kind == "not_object" then
         rows = rows + 1
-        fn(row)
+        fn(json.decode(text))
       end
     end
   end)
