@@ -22,6 +22,7 @@ build = {
   modules = {
     ["cx.core"] = {
       sources = {
+        "native/atomicfile.c",
         "native/buf.c",
         "native/clock.c",
         "native/core.c",
@@ -33,6 +34,7 @@ build = {
         "native/logcheck.c",
         "native/logvalidate.c",
         "native/loop.c",
+        "native/lua_atomicfile.c",
         "native/lua_digest.c",
         "native/lua_envelope.c",
         "native/lua_fs.c",

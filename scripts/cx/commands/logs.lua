@@ -383,14 +383,16 @@ local function run_migrate(argv)
   end
   local L = {
     "== cx logs migrate ==",
-    "in: " .. s.input,
-    "out: " .. s.output,
+    "in: " .. esc(s.input),
+    "out: " .. esc(s.output),
     "entries_in: " .. s.entries_in,
     "entries_out: " .. s.entries_out,
     "invalid_json_skipped: " .. s.invalid_json_skipped,
     "legacy_normalized: " .. s.legacy_normalized,
     "modern_normalized: " .. s.modern_normalized,
+    "rejected: " .. s.rejected,
   }
+  if s.rejects then L[#L + 1] = "rejects: " .. s.rejects end
   if s.backup then
     L[#L + 1] = "backup: " .. s.backup
     L[#L + 1] = "status: replaced"
