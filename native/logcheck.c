@@ -974,6 +974,8 @@ static int parse_container(parser *p, int depth, int object)
             int esc;
             if (parse_string(p, &esc) != 0)
                 return -1;
+            if (esc && p->track && memmem(p->s + kstart, p->pos - 1 - kstart, "\\u0000", 6))
+                p->l->unreadable = 1; /* cx.json refuses a NUL in a key */
             if (top)
                 f = key_field(p, p->s + kstart, p->pos - 1 - kstart, esc);
             skip_ws(p);

@@ -12,6 +12,9 @@
  *     (torn: a strict prefix of an object, a glued row or zero fill; message for the bad kinds).
  *     object / not_object exactly when cx.json.decode reads the line (numbers beyond 64-bit
  *     integers or doubles make it invalid_json), so tolerant readers can count rows with it.
+ *   contract:decode(text) -> the row as cx.json.decode gives it, or nil when check would not say
+ *     object / not_object (faster for readers of many rows: one scan, top-level members decoded
+ *     natively)
  *   contract:validate(path, {legacy_ok=, threads=, block_size=, split_seed=, keep_per_class=,
  *                            dup_window=}) -> validator | nil, message, class
  *     class: "not_found" | "io" | "nomem"
@@ -263,6 +266,195 @@ static int l_check(lua_State *L)
     return 2;
 }
 
+/* ---------------------------------------------------------------------------------------------- */
+/* contract:decode(text): a row as cx.json.decode gives it, for readers that decode every row of a
+ * big window. The line was validated by the scan, so the walk below trusts its syntax: top-level
+ * members are decoded here, nested objects and arrays (rare in rows) through cx.json. */
+
+static size_t skip_blank(const char *s, size_t len, size_t i)
+{
+    while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
+        i++;
+    return i;
+}
+
+/* The end of the string whose opening quote is at i (after its closing quote): the first quote not
+ * escaped by an odd run of backslashes. */
+static size_t string_end(const char *s, size_t len, size_t i, int *esc)
+{
+    size_t start = i + 1, j = start;
+    for (;;) {
+        const char *q = memchr(s + j, '"', len - j);
+        if (!q)
+            return len;
+        size_t k = (size_t)(q - s), run = 0;
+        while (k - run > start && s[k - run - 1] == '\\')
+            run++;
+        if (run % 2 == 0) {
+            *esc = memchr(s + start, '\\', k - start) != NULL;
+            return k + 1;
+        }
+        j = k + 1;
+    }
+}
+
+/* The end of the value starting at i. */
+static size_t value_end(const char *s, size_t len, size_t i)
+{
+    int esc;
+    if (s[i] == '"')
+        return string_end(s, len, i, &esc);
+    if (s[i] != '{' && s[i] != '[') {
+        while (i < len && s[i] != ',' && s[i] != '}' && s[i] != ']' && s[i] != ' ' && s[i] != '\t' &&
+               s[i] != '\n' && s[i] != '\r')
+            i++;
+        return i;
+    }
+    int depth = 0;
+    for (; i < len; i++) {
+        if (s[i] == '"')
+            i = string_end(s, len, i, &esc) - 1;
+        else if (s[i] == '{' || s[i] == '[')
+            depth++;
+        else if ((s[i] == '}' || s[i] == ']') && --depth == 0)
+            return i + 1;
+    }
+    return len;
+}
+
+static unsigned hex4(const char *s)
+{
+    unsigned v = 0;
+    for (int k = 0; k < 4; k++) {
+        char c = s[k];
+        v = v * 16 + (unsigned)(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+    }
+    return v;
+}
+
+/* Pushes the string s[a, b) (between the quotes), unescaped. */
+static void push_string(lua_State *L, const char *s, size_t a, size_t b, int esc)
+{
+    if (!esc) {
+        lua_pushlstring(L, s + a, b - a);
+        return;
+    }
+    luaL_Buffer buf;
+    luaL_buffinit(L, &buf);
+    for (size_t i = a; i < b; i++) {
+        if (s[i] != '\\') {
+            luaL_addchar(&buf, s[i]);
+            continue;
+        }
+        char e = s[++i];
+        static const char in[] = "\"\\/bfnrt", out[] = "\"\\/\b\f\n\r\t";
+        const char *hit = e ? strchr(in, e) : NULL;
+        if (hit) {
+            luaL_addchar(&buf, out[hit - in]);
+            continue;
+        }
+        unsigned cp = hex4(s + i + 1);
+        i += 4;
+        if (cp >= 0xD800 && cp <= 0xDBFF) {
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (hex4(s + i + 3) - 0xDC00);
+            i += 6;
+        }
+        char u[4];
+        int n = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+        if (n == 1) {
+            u[0] = (char)cp;
+        } else if (n == 2) {
+            u[0] = (char)(0xC0 | (cp >> 6));
+            u[1] = (char)(0x80 | (cp & 0x3F));
+        } else if (n == 3) {
+            u[0] = (char)(0xE0 | (cp >> 12));
+            u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+            u[2] = (char)(0x80 | (cp & 0x3F));
+        } else {
+            u[0] = (char)(0xF0 | (cp >> 18));
+            u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+            u[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+            u[3] = (char)(0x80 | (cp & 0x3F));
+        }
+        luaL_addlstring(&buf, u, (size_t)n);
+    }
+    luaL_pushresult(&buf);
+}
+
+static void push_scalar(lua_State *L, const char *s, size_t a, size_t b)
+{
+    if (s[a] == '"') {
+        int esc;
+        string_end(s, b, a, &esc);
+        push_string(L, s, a + 1, b - 1, esc);
+    } else if (s[a] == 't') {
+        lua_pushboolean(L, 1);
+    } else if (s[a] == 'f') {
+        lua_pushboolean(L, 0);
+    } else if (s[a] == 'n') {
+        lua_pushlightuserdata(L, NULL); /* json.null */
+    } else {
+        char num[64];
+        size_t n = b - a;
+        if (n < sizeof num) {
+            memcpy(num, s + a, n);
+            num[n] = '\0';
+            if (lua_stringtonumber(L, num) != 0)
+                return;
+        }
+        cx_lua_json_push_decoded(L, s + a, n); /* long mantissas: as cx.json reads them */
+    }
+}
+
+static int l_decode(lua_State *L)
+{
+    contract_box *b = luaL_checkudata(L, 1, CONTRACT_MT);
+    size_t len;
+    const char *s = luaL_checklstring(L, 2, &len);
+    cx_logcheck_kind k = cx_logcheck_scan(b->line, s, len);
+    if ((k != CX_LOGCHECK_OBJECT && k != CX_LOGCHECK_NOT_OBJECT) ||
+        cx_logcheck_line_unreadable(b->line)) {
+        lua_pushnil(L);
+        return 1;
+    }
+    if (k == CX_LOGCHECK_NOT_OBJECT) {
+        cx_lua_json_push_decoded(L, s, len);
+        return 1;
+    }
+    /* sized for a row of every contract key: no rehash while it fills */
+    lua_createtable(L, 0, (int)cx_logcheck_nfields(b->c) + 8);
+    size_t i = skip_blank(s, len, 0) + 1; /* after '{' */
+
+    for (;;) {
+        i = skip_blank(s, len, i);
+        if (i >= len || s[i] == '}')
+            break;
+        int esc;
+        size_t kend = string_end(s, len, i, &esc);
+        push_string(L, s, i + 1, kend - 1, esc);
+        /* keys as cx.json sets them: a C string, cut at a NUL */
+        size_t klen;
+        const char *key = lua_tolstring(L, -1, &klen);
+        if (strlen(key) != klen) {
+            lua_pushstring(L, key);
+            lua_remove(L, -2);
+        }
+        i = skip_blank(s, len, kend) + 1; /* after ':' */
+        i = skip_blank(s, len, i);
+        size_t vend = value_end(s, len, i);
+        if (s[i] == '{' || s[i] == '[')
+            cx_lua_json_push_decoded(L, s + i, vend - i);
+        else
+            push_scalar(L, s, i, vend);
+        lua_rawset(L, -3);
+        i = skip_blank(s, len, vend);
+        if (i < len && s[i] == ',')
+            i++;
+    }
+
+    return 1;
+}
+
 static size_t opt_size(lua_State *L, int t, const char *name)
 {
     lua_getfield(L, t, name);
@@ -403,7 +595,8 @@ static int l_classes(lua_State *L)
 int cx_lua_open_logcheck(lua_State *L)
 {
     if (luaL_newmetatable(L, CONTRACT_MT)) {
-        static const luaL_Reg methods[] = {{"check", l_check}, {"validate", l_validate}, {NULL, NULL}};
+        static const luaL_Reg methods[] = {
+            {"check", l_check}, {"decode", l_decode}, {"validate", l_validate}, {NULL, NULL}};
         luaL_newlib(L, methods);
         lua_setfield(L, -2, "__index");
         lua_pushcfunction(L, l_contract_gc);

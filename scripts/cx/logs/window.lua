@@ -3,10 +3,10 @@
 --- at a time, in file order, without ever holding the window. "Parses" is the native checker's
 --- verdict (what both the reference's parser and cx.json read). The window's first line is found by
 --- walking back through the file a batch of lines at a time, checking each line with the native
---- checker (no decoding); the rows are then read forward from there and decoded one by one.
+--- checker (no decoding); the rows are then read forward from there and decoded one by one
+--- (natively: the checker's scan, then the top-level members straight into a table).
 --- Memory: one batch of lines and one decoded row, whatever n and the size of the file.
 local core = require "cx.core"
-local json = require "cx.json"
 local validate = require "cx.logs.validate"
 
 local window = {}
@@ -60,10 +60,12 @@ function window.each(loc, fn)
   local ok, err = pcall(function()
     for _, text in step, box, init, closing do
       if rows == loc.count then break end
-      local kind = check:check(text) -- the same test as the backward walk, so the counts agree
-      if kind == "object" or kind == "not_object" then
+      -- the same verdict as the backward walk's check (so the counts agree), and the row as
+      -- cx.json decodes it, in one native pass
+      local row = check:decode(text)
+      if row ~= nil then
         rows = rows + 1
-        fn(json.decode(text))
+        fn(row)
       end
     end
   end)
