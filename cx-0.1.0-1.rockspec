@@ -114,6 +114,7 @@ build = {
     ["cx.logs.migrate"] = "scripts/cx/logs/migrate.lua",
     ["cx.logs.stats"] = "scripts/cx/logs/stats.lua",
     ["cx.logs.validate"] = "scripts/cx/logs/validate.lua",
+    ["cx.logs.window"] = "scripts/cx/logs/window.lua",
     ["cx.paths"] = "scripts/cx/paths.lua",
     ["cx.policy"] = "scripts/cx/policy.lua",
     ["cx.progress"] = "scripts/cx/progress.lua",
