@@ -119,4 +119,28 @@ function M.check_actions(doc, fixture, require_nonempty)
   return p
 end
 
+--- Check a broker benchmark report against its fixture (severities of violations included).
+function M.check_broker_benchmark(doc, fixture)
+  local p = {}
+  local kt = fixture.key_types
+  M.check_keys(p, "$", doc, fixture.top_level_keys, kt.top_level)
+  if doc.contract_version ~= fixture.contract_version then
+    p[#p + 1] = "contract_version " .. tostring(doc.contract_version)
+  end
+  if type(doc.violation_counts) == "table" then
+    M.check_keys(p, "$.violation_counts", doc.violation_counts, fixture.violation_counts_keys, kt.violation_counts)
+  end
+  local allowed = {}
+  for _, s in ipairs(fixture.severities) do allowed[s] = true end
+  if not allowed[doc.severity] then p[#p + 1] = "$.severity " .. tostring(doc.severity) end
+  for i, item in ipairs(type(doc.summary) == "table" and doc.summary or {}) do
+    M.check_keys(p, "$.summary[" .. i .. "]", item, fixture.summary_item_keys, kt.summary_item)
+  end
+  for i, v in ipairs(type(doc.violations) == "table" and doc.violations or {}) do
+    M.check_keys(p, "$.violations[" .. i .. "]", v, fixture.violation_item_keys, kt.violation_item)
+    if not allowed[v.severity] then p[#p + 1] = "$.violations[" .. i .. "].severity " .. tostring(v.severity) end
+  end
+  return p
+end
+
 return M
