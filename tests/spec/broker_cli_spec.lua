@@ -112,7 +112,8 @@ describe("cx broker set", function()
     assert.equal("quota_saver", st.preferences.broker_policy)
     assert.equal(json.null, st.runtime.current_task_id) -- created from the default document
     -- the environment still wins
-    assert.equal("quality", json_of(cx(d, { "broker", "show", "--json" }, { CX_BROKER_POLICY = "quality" })).broker_policy)
+    local doc = json_of(cx(d, { "broker", "show", "--json" }, { CX_BROKER_POLICY = "quality" }))
+    assert.equal("quality", doc.broker_policy)
   end)
 
   for _, case in ipairs({
@@ -225,7 +226,8 @@ describe("cx broker benchmark", function()
     local d = repo(ROWS)
     local r = cx(d, { "broker", "benchmark", "--backend", "ollama", "--window", "5" })
     assert.equal(0, r.code)
-    assert.equal(table.concat({ "== cx broker benchmark ==", "window: 5", "log_file: " .. d .. "/.codex/cxlogs/runs.jsonl",
+    assert.equal(table.concat({ "== cx broker benchmark ==", "window: 5",
+      "log_file: " .. d .. "/.codex/cxlogs/runs.jsonl",
       "", "backend: ollama", "  runs: 1", "  avg_duration_ms: 2000", "  p95_duration_ms: 2000",
       "  avg_effective_input_tokens: 50", "  avg_output_tokens: 10" }, "\n") .. "\n", r.stdout)
   end)
@@ -281,11 +283,14 @@ describe("the benchmark statistics", function()
     assert.equal(200, s.p95_duration_ms) -- index 19 of 0..21
     assert.equal(115, s.avg_duration_ms)
     local big = math.maxinteger - 1
-    s = benchmark.summarize({ { backend_used = "codex", duration_ms = big }, { backend_used = "codex", duration_ms = big } },
-      { "codex" })[1]
+    local function rows_of(...)
+      local out = {}
+      for i, v in ipairs({ ... }) do out[i] = { backend_used = "codex", duration_ms = v } end
+      return out
+    end
+    s = benchmark.summarize(rows_of(big, big), { "codex" })[1]
     assert.equal(big, s.avg_duration_ms)
-    s = benchmark.summarize({ { backend_used = "codex", duration_ms = 3 }, { backend_used = "codex", duration_ms = 4 } },
-      { "codex" })[1]
+    s = benchmark.summarize(rows_of(3, 4), { "codex" })[1]
     assert.equal(3, s.avg_duration_ms)
     assert.equal(3, s.p95_duration_ms) -- n=2: the min, as in the reference
   end)
