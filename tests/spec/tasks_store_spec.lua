@@ -341,6 +341,27 @@ describe("the run lock", function()
     assert(other:run_lock("run-B")):release()
   end)
 
+  it("names a running recover, and does not hang on a holder whose note is stale", function()
+    local _, s = repo()
+    local fl = require("cx.core").filelock
+    require("cx.core").fs.mkdir_p(s.dir)
+    local h1 = assert(fl.acquire(s.run_lock_path, { wait = false }))
+    h1:note(json.encode({ pid = require("cx.core").fs.pid(), run_id = "task-recover" }))
+    local v, err, class = s:run_lock("run-A")
+    assert.is_nil(v)
+    assert.equal("busy", class)
+    assert.equal(string.format("a task recover is running in this repository (pid %d); try again when it ends",
+      require("cx.core").fs.pid()), err)
+    -- a note naming no live process (a prober holds the lock): retried a bounded number of times
+    h1:note(json.encode({ pid = 2147483000, run_id = "old" }))
+    v, err, class = s:run_lock("run-A")
+    assert.is_nil(v)
+    assert.equal("busy", class)
+    assert.equal("another run-all is running in this repository (pid 2147483000, run old)", err)
+    h1:release()
+    assert(s:run_lock("run-A")):release()
+  end)
+
   it("marks claims made under it, and recover keeps the holder's own claims", function()
     local _, s = repo()
     add(s, "a")

@@ -171,7 +171,19 @@ local function pid_alive(pid, start)
   return true
 end
 
---- Who holds the run-all lock: {pid, run_id, started_at} (fields nil when its note is
+-- The run lock's note: {pid, pid_start, run_id, started_at} as its holder wrote it ({} when
+-- unreadable). It may be stale: only the lock itself says whether someone holds it.
+local function read_run_note(self)
+  local note = filelock.read_note(self.run_lock_path)
+  local doc = note and json.decode(note)
+  if type(doc) ~= "table" then return {} end
+  local function int(v) return math.type(v) == "integer" and v or nil end
+  local function str(v) return type(v) == "string" and v or nil end
+  return { pid = int(doc.pid), pid_start = int(doc.pid_start), run_id = str(doc.run_id),
+    started_at = str(doc.started_at) }
+end
+
+--- Who holds the run-all lock: {pid, pid_start, run_id, started_at} (fields nil when its note is
 --- unreadable), or nil when no run holds it.
 function Store:run_holder()
   local probe = filelock.acquire(self.run_lock_path, { shared = true, wait = false })
@@ -180,32 +192,40 @@ function Store:run_holder()
     return nil
   end
   if not fs.exists(self.run_lock_path) then return nil end
-  local note = filelock.read_note(self.run_lock_path)
-  local doc = note and json.decode(note)
-  if type(doc) ~= "table" then return {} end
-  return {
-    pid = math.type(doc.pid) == "integer" and doc.pid or nil,
-    run_id = type(doc.run_id) == "string" and doc.run_id or nil,
-    started_at = type(doc.started_at) == "string" and doc.started_at or nil,
-  }
+  return read_run_note(self)
 end
 
 local function busy_message(holder)
+  if holder.run_id == "task-recover" then
+    return string.format("a task recover is running in this repository (pid %s); try again when it ends",
+      holder.pid or "?")
+  end
   return string.format("another run-all is running in this repository (pid %s, run %s)",
-    holder and holder.pid or "?", holder and holder.run_id or "?")
+    holder.pid or "?", holder.run_id or "?")
 end
+
+-- How often a busy run lock is tried again when its note names no live process: the holder is
+-- then a prober (run_holder holds a shared lock for microseconds) or a run that has not written
+-- its note yet, both a matter of microseconds.
+local BUSY_RETRIES = 200
 
 -- The run lock itself, not remembered by the store (recover uses it briefly).
 local function acquire_run_lock(self, run_id, wait)
   local ok, err, class = fs.mkdir_p(self.dir)
   if not ok then return nil, err, class end
-  local h
-  h, err, class = filelock.acquire(self.run_lock_path, { wait = wait and true or false })
+  local h, holder
+  for _ = 1, BUSY_RETRIES do
+    h, err, class = filelock.acquire(self.run_lock_path, { wait = wait and true or false })
+    if h or class ~= "busy" then break end
+    holder = read_run_note(self)
+    if pid_alive(holder.pid, holder.pid_start) then break end
+  end
   if not h then
-    if class == "busy" then return nil, busy_message(self:run_holder()), "busy" end
+    if class == "busy" then return nil, busy_message(holder or read_run_note(self)), "busy" end
     return nil, err, class
   end
-  local note = json.encode({ pid = fs.pid(), run_id = run_id, started_at = record.now() })
+  local pid = fs.pid()
+  local note = json.encode({ pid = pid, pid_start = process_start(pid), run_id = run_id, started_at = record.now() })
   ok, err, class = h:note(note .. "\n")
   if not ok then
     h:release()

@@ -49,7 +49,9 @@ function M.run(argv)
   if not s then return code end
   local r, err, class = s:recover({ all = all })
   if not r then
-    if class == "busy" then err = err .. "; its tasks are not stale (stop it, or wait for it to end)" end
+    if class == "busy" and err:find("^another run%-all") then
+      err = err .. "; its tasks are not stale (stop it, or wait for it to end)"
+    end
     return common.fail("recover", err)
   end
   clear_pointer(r.recovered)
