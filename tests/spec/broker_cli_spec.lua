@@ -5,6 +5,7 @@ local h = require "helpers.cli"
 local json = require "cx.json"
 local contract = require "helpers.contract"
 local benchmark = require "cx.tasks.benchmark"
+local runlog_rows = require "helpers.runlog_rows"
 
 local fixture = contract.load("broker_benchmark_json_contract.json")
 local BIN = h.root .. "/tests/fixtures/bin"
@@ -14,12 +15,7 @@ local dirs = {}
 local function repo(rows)
   local d = h.tmprepo()
   dirs[#dirs + 1] = d
-  if rows then
-    os.execute("mkdir -p " .. h.quote(d .. "/.codex/cxlogs"))
-    local lines = {}
-    for i, r in ipairs(rows) do lines[i] = type(r) == "string" and r or json.encode(r) end
-    h.write(d .. "/.codex/cxlogs/runs.jsonl", #lines > 0 and table.concat(lines, "\n") .. "\n" or "")
-  end
+  if rows then runlog_rows.write(d, rows) end
   return d
 end
 

@@ -38,7 +38,7 @@ end
 
 -- A Lua program run in another process with cx's modules (the chunk gets the repo root as ...).
 local function lua_cmd(code, root)
-  return LUA_ENV .. " lua5.4 -e " .. h.quote("local root = " .. string.format("%q", root) .. "\n" .. code)
+  return LUA_ENV .. " exec lua5.4 -e " .. h.quote("local root = " .. string.format("%q", root) .. "\n" .. code)
 end
 
 teardown(function()

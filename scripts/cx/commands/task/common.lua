@@ -87,6 +87,29 @@ function common.status_value(v)
   return v
 end
 
+--- Parses the `[--status S] [--json]` flags of list and run-plan. Returns {status, json}, or nil
+--- and exit code 2 after printing the reference's message (a missing value prints the usage).
+function common.status_json_flags(sub, argv, usage, status)
+  local o = { status = status, json = false }
+  local i = 1
+  while i <= #argv do
+    local a = argv[i]
+    if a == "--status" then
+      local v, why = common.status_value(argv[i + 1])
+      if why == "missing" then return nil, common.usage(usage) end
+      if why then return nil, common.usage_error(sub, "invalid status '" .. argv[i + 1] .. "'") end
+      o.status = v
+      i = i + 1
+    elseif a == "--json" then
+      o.json = true
+    else
+      return nil, common.usage_error(sub, "unknown flag '" .. a .. "'")
+    end
+    i = i + 1
+  end
+  return o
+end
+
 --- Text for a table cell or a line: control characters (newlines, escapes) become spaces.
 function common.cell(v)
   if v == nil then return "-" end

@@ -18,30 +18,17 @@ end
 function M.run(argv)
   local h = common.maybe_help(argv, help)
   if h then return h end
-  local status, as_json
-  local i = 1
-  while i <= #argv do
-    local a = argv[i]
-    if a == "--status" then
-      local v, why = common.status_value(argv[i + 1])
-      if why == "missing" then return common.usage(M.USAGE) end
-      if why then return common.usage_error("list", "invalid status '" .. argv[i + 1] .. "'") end
-      status = v
-      i = i + 1
-    elseif a == "--json" then
-      as_json = true
-    else
-      return common.usage_error("list", "unknown flag '" .. a .. "'")
-    end
-    i = i + 1
-  end
-  local tasks, code = common.load("list")
+  local o, code = common.status_json_flags("list", argv, M.USAGE, nil)
+  if not o then return code end
+  local status = o.status
+  local tasks
+  tasks, code = common.load("list")
   if not tasks then return code end
   local shown = {}
   for _, t in ipairs(tasks) do
     if status == nil or t.status == status then shown[#shown + 1] = t end
   end
-  if as_json then
+  if o.json then
     local out = {}
     for k, t in ipairs(shown) do out[k] = record.to_json(t) end
     io.stdout:write(json.pretty(json.array(out)), "\n")

@@ -62,27 +62,13 @@ end
 function M.run(argv)
   local h = common.maybe_help(argv, help)
   if h then return h end
-  local status, as_json = "pending", false
-  local i = 1
-  while i <= #argv do
-    local a = argv[i]
-    if a == "--status" then
-      local v, why = common.status_value(argv[i + 1])
-      if why == "missing" then return common.usage(M.USAGE) end
-      if why then return common.usage_error("run-plan", "invalid status '" .. argv[i + 1] .. "'") end
-      status = v
-      i = i + 1
-    elseif a == "--json" then
-      as_json = true
-    else
-      return common.usage_error("run-plan", "unknown flag '" .. a .. "'")
-    end
-    i = i + 1
-  end
-  local tasks, code = common.load("run-plan")
+  local o, code = common.status_json_flags("run-plan", argv, M.USAGE, "pending")
+  if not o then return code end
+  local tasks
+  tasks, code = common.load("run-plan")
   if not tasks then return code end
-  local p = plan.build(tasks, status)
-  if as_json then
+  local p = plan.build(tasks, o.status)
+  if o.json then
     io.stdout:write(json.pretty_ordered(M.document(p), M.JSON_ORDER), "\n")
   else
     io.stdout:write(table.concat(M.text(p), "\n"), "\n")
