@@ -8,6 +8,7 @@
 int cx_lua_open_json(lua_State *L);
 int cx_lua_open_digest(lua_State *L);
 int cx_lua_open_fs(lua_State *L);
+int cx_lua_open_filelock(lua_State *L);
 int cx_lua_open_logcheck(lua_State *L);
 int cx_lua_open_runlog(lua_State *L);
 int cx_lua_open_loop(lua_State *L);
