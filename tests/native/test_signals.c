@@ -76,13 +76,14 @@ static void second_signal_while_stopping(void)
     _exit(5); /* not reached */
 }
 
+/* With the descriptor table full, install fails cleanly (and installs nothing). */
 static void install_without_descriptors(void)
 {
-    struct rlimit rl = {3, 3};
+    struct rlimit rl = {64, 64};
     char err[128] = "";
     setrlimit(RLIMIT_NOFILE, &rl);
-    for (int fd = 3; fd < 1024; fd++)
-        close(fd);
+    while (open("/dev/null", O_RDONLY) >= 0) {
+    }
     int rc = cx_signals_install(err, sizeof err);
     _exit(rc == -1 && strstr(err, "signal pipe") && !cx_signals_installed() ? 0 : 1);
 }
