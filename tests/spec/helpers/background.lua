@@ -31,31 +31,19 @@ end
 
 --- The first integer in a file, or nil while it does not exist.
 function M.file_number(path)
-  local f = io.open(path, "r")
-  if not f then return nil end
-  local n = tonumber((f:read("a") or ""):match("%d+"))
-  f:close()
-  return n
-end
-
-local function read(path)
-  local f = io.open(path, "r")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
+  return tonumber(h.slurp(path):match("%d+"))
 end
 
 --- True when pid no longer runs (gone, or a zombie nobody has reaped yet).
 function M.gone(pid)
-  local stat = read("/proc/" .. pid .. "/stat")
-  return stat == nil or stat:match("%) ([ZX]) ") ~= nil
+  local stat = h.slurp("/proc/" .. pid .. "/stat")
+  return stat == "" or stat:match("%) ([ZX]) ") ~= nil
 end
 
 --- pid's children (from /proc), as a list of pids.
 function M.children(pid)
   local out = {}
-  for c in (read(string.format("/proc/%d/task/%d/children", pid, pid)) or ""):gmatch("%d+") do
+  for c in (h.slurp(string.format("/proc/%d/task/%d/children", pid, pid))):gmatch("%d+") do
     out[#out + 1] = tonumber(c)
   end
   return out
@@ -63,7 +51,7 @@ end
 
 --- True when pid is blocked in poll(2) (the event loop waiting) with no child process.
 function M.polling_without_children(pid)
-  local sc = read("/proc/" .. pid .. "/syscall") or ""
+  local sc = h.slurp("/proc/" .. pid .. "/syscall")
   local nr = tonumber(sc:match("^(%d+)"))
   -- x86-64 poll = 7, ppoll = 271; aarch64 has only ppoll = 73
   return (nr == 7 or nr == 271 or nr == 73) and #M.children(pid) == 0
@@ -73,20 +61,10 @@ end
 --- unset), cwd, bin. Returns a process handle: pid, signal(name), wait().
 function M.start(argv, opts)
   opts = opts or {}
-  local q = h.quote
   local tmp = os.tmpname()
-  local parts = { "echo $$;" }
-  if opts.cwd then parts[#parts + 1] = "cd " .. q(opts.cwd) .. " &&" end
-  parts[#parts + 1] = "exec env"
-  for k, v in pairs(opts.env or {}) do
-    if v == false then parts[#parts + 1] = "-u " .. q(k) end
-  end
-  for k, v in pairs(opts.env or {}) do
-    if v ~= false then parts[#parts + 1] = q(k .. "=" .. v) end
-  end
-  parts[#parts + 1] = q(opts.bin or h.bin)
-  for _, a in ipairs(argv) do parts[#parts + 1] = q(a) end
-  parts[#parts + 1] = "</dev/null >" .. q(tmp .. ".out") .. " 2>" .. q(tmp .. ".err")
+  local parts = h.command_words(argv, { cwd = opts.cwd, env = opts.env, bin = opts.bin, exec = true })
+  table.insert(parts, 1, "echo $$;")
+  parts[#parts + 1] = "</dev/null >" .. h.quote(tmp .. ".out") .. " 2>" .. h.quote(tmp .. ".err")
   -- The shell prints its pid and becomes the program (exec keeps the pid); closing the pipe
   -- waits for it and gives its status.
   local pipe = assert(io.popen(table.concat(parts, " "), "r"))
@@ -102,7 +80,7 @@ function M.start(argv, opts)
     if not result then
       local _, how, code = pipe:close()
       result = { how = how, code = how == "signal" and 128 + code or code,
-        stdout = read(tmp .. ".out") or "", stderr = read(tmp .. ".err") or "" }
+        stdout = h.slurp(tmp .. ".out"), stderr = h.slurp(tmp .. ".err") }
       os.remove(tmp)
       os.remove(tmp .. ".out")
       os.remove(tmp .. ".err")
