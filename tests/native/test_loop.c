@@ -4,6 +4,7 @@
 #include "fixture_http.h"
 #include "fixture_procs.h"
 #include "loop.h"
+#include "signals.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -225,6 +226,82 @@ static void test_timeouts_kill_the_group(void)
     unlink(f3);
 }
 
+/* A child that obeys TERM leaves a grandchild that ignores it and does not hold the pipes: once
+ * the child has gone, the rest of its group is killed too (a stop never leaves anyone behind). */
+static void test_stop_kills_what_the_child_leaves(void)
+{
+    char f[256], script[512];
+    snprintf(f, sizeof f, "%s/g4", tmpdir);
+    /* The grandchild writes its pid once TERM is ignored. */
+    snprintf(script, sizeof script,
+             "sh -c 'trap \"\" TERM; echo $$ > %s; exec sleep 300' </dev/null >/dev/null 2>&1 & "
+             "exec sleep 300",
+             f);
+    const char *argv[] = {"sh", "-c", script, NULL};
+    cx_loop *l = cx_loop_new();
+    int64_t id = spawn(l, argv, NULL, 0, 0, 60000);
+    pid_t grandchild = (pid_t)read_number_file(f, 5000);
+    CHECK(grandchild > 0);
+    CHECK_INT(cx_loop_cancel(l, id), 0);
+    drain(l);
+    CHECK_STR(done[id].class_name, CX_LOOP_CANCELLED);
+    CHECK_INT(done[id].signal, SIGTERM);
+    CHECK(wait_process_gone(grandchild, 5000));
+    cx_loop_destroy(l);
+    free_done();
+    unlink(f);
+}
+
+/* A signal to us (sent by a child, so no timing is involved) wakes a wait at once, with no
+ * completion; the caller cancels with a short grace and the whole group goes, the grandchild that
+ * ignores TERM included. Later waits of that loop block as usual; a new loop returns at once. */
+static void test_signal_wakes_the_loop(void)
+{
+    char err[128], f[256], script[512];
+    CHECK_INT(cx_signals_install(err, sizeof err), 1);
+    cx_signals_defer();
+    int fds = count_open_fds();
+    snprintf(f, sizeof f, "%s/g5", tmpdir);
+    /* The grandchild ignores TERM, writes its pid, then sends us SIGINT. */
+    snprintf(script, sizeof script,
+             "sh -c 'trap \"\" TERM; echo $$ > %s; kill -INT %d; exec sleep 300' "
+             "</dev/null >/dev/null 2>&1 & exec sleep 300",
+             f, (int)getpid());
+    const char *argv[] = {"sh", "-c", script, NULL};
+    cx_loop *l = cx_loop_new();
+    int64_t id = spawn(l, argv, NULL, 0, 0, 60000); /* the job's own grace: a minute */
+    CHECK_INT(cx_loop_run(l, 120000), 0);
+    CHECK_INT(cx_signals_pending(), SIGINT);
+    CHECK_INT(cx_loop_pending(l), 1);
+    pid_t grandchild = (pid_t)read_number_file(f, 5000);
+    CHECK(grandchild > 0);
+    CHECK_INT(cx_loop_cancel_grace(l, id, 100), 0);
+    drain(l);
+    CHECK_STR(done[id].class_name, CX_LOOP_CANCELLED);
+    CHECK_INT(done[id].signal, SIGTERM);
+    CHECK(wait_process_gone(grandchild, 5000));
+    /* The signal stays pending, but this loop has reported it: a timer completes normally. */
+    int64_t timer = cx_loop_add_timer(l, 10, err, sizeof err);
+    CHECK_INT(cx_loop_run(l, 60000), 1);
+    drain(l);
+    CHECK(done[timer].ok);
+    cx_loop_destroy(l);
+    /* A loop created after the signal returns at once on its first run. */
+    l = cx_loop_new();
+    const char *sleeper[] = {"sleep", "300", NULL};
+    int64_t late = spawn(l, sleeper, NULL, 0, 0, 60000);
+    CHECK_INT(cx_loop_run(l, 120000), 0);
+    CHECK_INT(cx_loop_pending(l), 1);
+    CHECK_INT(cx_loop_cancel_grace(l, late, 0), 0);
+    drain(l);
+    CHECK_STR(done[late].class_name, CX_LOOP_CANCELLED);
+    cx_loop_destroy(l);
+    free_done();
+    unlink(f);
+    CHECK_INT(count_open_fds(), fds);
+    cx_signals_uninstall();
+}
+
 static void test_http(void)
 {
     cx_loop *l = cx_loop_new();
@@ -432,6 +509,8 @@ int main(void)
     test_stdin();
     test_small_stdin_at_add();
     test_timeouts_kill_the_group();
+    test_stop_kills_what_the_child_leaves();
+    test_signal_wakes_the_loop();
     test_http();
     test_http_envelope();
     test_many_at_once();
