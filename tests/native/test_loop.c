@@ -138,7 +138,6 @@ static void test_stdin(void)
     const char *deaf[] = {"sleep", "30", NULL};
     int64_t a = spawn(l, wc, prompt, len, 20000, -1);
     int64_t b = spawn(l, sha, prompt, len, 20000, -1);
-    int64_t start = cx_clock_now_ms();
     int64_t c = spawn(l, deaf, prompt, len, 300, 2000);
     /* cat writes back while we still write: both directions must flow at once. */
     const char *cat[] = {"cat", NULL};
@@ -162,8 +161,8 @@ static void test_stdin(void)
     CHECK_STR(done[c].class_name, CX_LOOP_TIMEOUT);
     CHECK_INT(done[c].signal, SIGTERM);
     CHECK(done[c].stdin_written < len);
-    CHECK(done[c].duration_ms >= 300 && done[c].duration_ms < 2000);
-    CHECK(cx_clock_now_ms() - start < 2500);
+    /* TERM (not the KILL after the grace) ended it; no wall-clock bound: the machine may be loaded. */
+    CHECK(done[c].duration_ms >= 300);
     cx_loop_destroy(l);
     free_done();
     free(prompt);
@@ -209,11 +208,10 @@ static void test_timeouts_kill_the_group(void)
     drain(l);
     CHECK(done[one].timed_out);
     CHECK_INT(done[one].signal, SIGTERM);
-    CHECK(done[one].duration_ms < 2000);
     CHECK(wait_process_gone((pid_t)read_number_file(f1, 1000), 2000));
     CHECK(done[two].timed_out);
     CHECK_INT(done[two].signal, SIGKILL);
-    CHECK(done[two].duration_ms >= 600 && done[two].duration_ms < 3000);
+    CHECK(done[two].duration_ms >= 600);
     CHECK(wait_process_gone((pid_t)read_number_file(f2, 1000), 2000));
     CHECK(done[three].ok);
     CHECK_STR(done[three].out, "started\n");
@@ -381,7 +379,6 @@ static void test_http_envelope(void)
     int64_t complete = http_env(l, "/sse-complete", CX_ENVELOPE_OPENAI, 10000);
     int64_t failed_status = http_env(l, "/status/500", CX_ENVELOPE_OPENAI, 10000);
     int64_t control = http(l, "/sse-done-stall", 0, 300, 10000); /* the same stall, unparsed */
-    int64_t start = cx_clock_now_ms();
     drain(l);
     CHECK(done[done_stall].ok);
     CHECK(done[done_stall].has_envelope);
@@ -389,14 +386,14 @@ static void test_http_envelope(void)
     CHECK_INT(done[done_stall].envelope.cls, CX_ENVELOPE_OK);
     CHECK_STR(done[done_stall].envelope.text, "hello");
     CHECK_INT(done[done_stall].envelope.terminal, CX_ENVELOPE_TERMINAL_DONE);
-    CHECK(done[done_stall].duration_ms < 2000); /* not the 10 s idle timeout */
+    CHECK(!done[done_stall].timed_out); /* ended by the parser, not the 10 s idle timeout */
     CHECK(done[error_stall].ok);
     CHECK(done[error_stall].has_envelope);
     CHECK(done[error_stall].stopped_early);
     CHECK_STR(cx_envelope_class_name(done[error_stall].envelope.cls), "provider_error");
     CHECK(done[error_stall].envelope.reason &&
           strstr(done[error_stall].envelope.reason, "model crashed") != NULL);
-    CHECK(done[error_stall].duration_ms < 2000);
+    CHECK(!done[error_stall].timed_out);
     CHECK(done[complete].ok);
     CHECK(done[complete].has_envelope);
     CHECK(!done[complete].stopped_early || done[complete].envelope.cls == CX_ENVELOPE_OK);
@@ -415,7 +412,6 @@ static void test_http_envelope(void)
     CHECK_STR(done[failed_status].body, "status 500");
     CHECK_STR(done[control].timeout_phase, "idle");
     CHECK(!done[control].has_envelope);
-    CHECK(cx_clock_now_ms() - start < 5000);
     cx_loop_destroy(l);
     free_done();
 }
@@ -467,7 +463,7 @@ static void test_wait_cancel_destroy(void)
     int64_t t0 = cx_clock_now_ms();
     CHECK_INT(cx_loop_run(l, 50), 0);
     int64_t waited = cx_clock_now_ms() - t0;
-    CHECK(waited >= 50 && waited < 1000);
+    CHECK(waited >= 50);
     const char *sleeper[] = {"sleep", "300", NULL};
     int64_t proc = spawn(l, sleeper, NULL, 0, 0, 2000);
     int64_t req = http(l, "/hang", 0, 0, 0);
