@@ -8,10 +8,12 @@
 int cx_lua_open_json(lua_State *L);
 int cx_lua_open_digest(lua_State *L);
 int cx_lua_open_fs(lua_State *L);
+int cx_lua_open_filelock(lua_State *L);
 int cx_lua_open_logcheck(lua_State *L);
 int cx_lua_open_runlog(lua_State *L);
 int cx_lua_open_loop(lua_State *L);
 int cx_lua_open_envelope(lua_State *L);
+int cx_lua_open_signals(lua_State *L);
 int cx_lua_open_atomicfile(lua_State *L);
 
 /* Decodes JSON text as json.decode does and pushes the value (1), or pushes nil (0) when it is not
