@@ -97,6 +97,17 @@ describe("logs cx writes", function()
     assert.is_true(runlog_rows.last(repo).policy_blocked)
   end)
 
+  it("a run stopped by a signal writes an `interrupted` row that validates clean", function()
+    local bg = require "helpers.background"
+    local p = bg.start({ "cxo", "echo", "hi" }, { cwd = repo,
+      env = { CX_PROVIDER_ADAPTER = "mock", CX_MOCK_LATENCY_MS = "600000", HOME = repo } })
+    assert.is_truthy(bg.wait_for(function() return bg.polling_without_children(p.pid) end))
+    p.signal("TERM")
+    assert.equal(143, p.wait().code)
+    assert_clean(1)
+    assert.equal("interrupted", runlog_rows.last(repo).failure_class)
+  end)
+
   it("a log rewritten by `logs migrate --in-place` validates clean too", function()
     assert.equal(0, cx({ "cxo", "true" }).code)
     local log = repo .. "/.codex/cxlogs/runs.jsonl"
