@@ -1,6 +1,6 @@
 /* A file written in full or not at all, streamed: the bytes go to a temporary file beside the
  * destination (created with O_EXCL, never followed through a symlink), which is fsync'ed and then
- *   - renamed over the destination (cx_atomicfile_commit: a rewritten log, a migration's output), or
+ *   - renamed over the destination (cx_atomicfile_commit: a rewritten log, the migrated log), or
  *   - linked to a name that does not exist yet (cx_atomicfile_commit_new: backups and reject
  *     files). link(2) refuses an existing name, so two commits never overwrite one another, even
  *     from two processes in the same second: the first free name of `path`, `path.1`, `path.2`, ...

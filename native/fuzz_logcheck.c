@@ -55,12 +55,16 @@ static cx_logcheck *contract(void)
 {
     static cx_logcheck *c;
     if (!c) {
-        cx_logcheck_spec s = {fields, sizeof fields / sizeof fields[0],
-                              strict, 3,
-                              pairs,  3,
+        cx_logcheck_spec s = {fields,
+                              sizeof fields / sizeof fields[0],
+                              strict,
+                              3,
+                              pairs,
+                              3,
                               {"execution_id", "timestamp"},
                               "execution_id",
-                              rules,  sizeof rules / sizeof rules[0]};
+                              rules,
+                              sizeof rules / sizeof rules[0]};
         char err[128];
         c = cx_logcheck_new(&s, err, sizeof err);
         if (!c)
@@ -101,8 +105,8 @@ static void line_checks(const unsigned char *data, size_t size)
         return; /* jansson stops reading at a NUL byte */
     json_error_t err;
     json_t *v = json_loadb(text, size, JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
-    int ours = (k == CX_LOGCHECK_OBJECT || k == CX_LOGCHECK_NOT_OBJECT) &&
-               !cx_logcheck_line_unreadable(l);
+    int ours =
+        (k == CX_LOGCHECK_OBJECT || k == CX_LOGCHECK_NOT_OBJECT) && !cx_logcheck_line_unreadable(l);
     /* nesting: the reference's parser stops at 128 levels, jansson at 2048 */
     int deep = !ours && strstr(msg, "recursion limit exceeded") != NULL;
     if (ours != (v != NULL) && !(v && deep))

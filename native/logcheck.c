@@ -292,8 +292,11 @@ const char *cx_logcheck_missing_key(const cx_logcheck *c, unsigned bit, const ch
 }
 
 static const char *const class_names[CX_LOGCLASS_NCLASSES] = {
-    "invalid_encoding", "invalid_json",     "torn_line",     "not_object",   "missing_required",
-    "wrong_type",       "null_not_allowed", "invalid_value", "inconsistent", "duplicate_execution_id",
+    "invalid_encoding", "invalid_json",
+    "torn_line",        "not_object",
+    "missing_required", "wrong_type",
+    "null_not_allowed", "invalid_value",
+    "inconsistent",     "duplicate_execution_id",
 };
 
 const char *cx_logcheck_class_name(cx_logcheck_class k)
@@ -429,10 +432,10 @@ typedef struct parser {
     size_t len, pos;
     int failed;
     cx_logcheck_error *e;
-    int field;         /* the top-level field whose value is being parsed, or -1 */
-    int expect;        /* the field the sorted-order guess expects next, or -1 */
-    uint8_t vflags;    /* flags of the value being parsed */
-    int track;         /* record top-level fields (off in the sub-scans of repair analysis) */
+    int field;      /* the top-level field whose value is being parsed, or -1 */
+    int expect;     /* the field the sorted-order guess expects next, or -1 */
+    uint8_t vflags; /* flags of the value being parsed */
+    int track;      /* record top-level fields (off in the sub-scans of repair analysis) */
 } parser;
 
 /* Columns count bytes, 1-based, as the reference's parser reports them on a one-line input. */
@@ -610,7 +613,8 @@ static inline uint64_t swar_special(uint64_t v)
 {
     const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
     uint64_t quote = v ^ (ones * '"'), slash = v ^ (ones * '\\');
-    uint64_t t = ((quote - ones) & ~quote) | ((slash - ones) & ~slash) | ((v - ones * 0x20) & ~v) | v;
+    uint64_t t =
+        ((quote - ones) & ~quote) | ((slash - ones) & ~slash) | ((v - ones * 0x20) & ~v) | v;
     return t & highs;
 }
 
@@ -1404,8 +1408,8 @@ static int judge_field(cx_logcheck_line *l, const char *text, int f)
     else if (fd->type == CX_LOGCHECK_T_U64 || fd->type == CX_LOGCHECK_T_U32)
         judge_number(l, f, fd->type == CX_LOGCHECK_T_U32);
     else if (t == 'i' && (sl->flags & (V_INF | V_ABOVE_I64)))
-        add_issue(l, CX_LOGCLASS_INVALID_VALUE, sl->flags & V_INF ? CX_LC_NOT_FINITE : CX_LC_ABOVE_I64,
-                  f);
+        add_issue(l, CX_LOGCLASS_INVALID_VALUE,
+                  sl->flags & V_INF ? CX_LC_NOT_FINITE : CX_LC_ABOVE_I64, f);
     if (sl->flags & V_NESTED)
         add_issue(l, CX_LOGCLASS_INVALID_VALUE, CX_LC_NESTED_RANGE, f);
     return l->nissues == before;
@@ -1775,8 +1779,8 @@ size_t cx_logcheck_error_message(const cx_logcheck_error *e, cx_logcheck_kind ki
         if (plen >= 2 && ((p[0] == 0xFF && p[1] == 0xFE) || (p[0] == 0xFE && p[1] == 0xFF)))
             putf(&o, " (a UTF-16 byte-order mark %02X %02X: the log is not UTF-8)", p[0], p[1]);
         else
-            putf(&o, " (byte 0x%02x at column %u; Latin-1 or another 8-bit encoding?)",
-                 e->bad_byte, e->bad_off + 1);
+            putf(&o, " (byte 0x%02x at column %u; Latin-1 or another 8-bit encoding?)", e->bad_byte,
+                 e->bad_off + 1);
         return o.at;
     case CX_LOGCHECK_GLUED:
         putf(&o, "a row cut short, then a complete row at column %u on the same line", e->aux + 1);

@@ -210,8 +210,8 @@ size_t cx_logcheck_npairs(const cx_logcheck *c);
 /* Message text of a field-level finding. Values come from vtext (the line's text, or wherever
  * the caller copied the spans). Control bytes are escaped. Returns the length written (<= cap-1).
  */
-size_t cx_logcheck_issue_message(const cx_logcheck *c, const cx_logcheck_issue *i, const char *vtext,
-                                 char *out, size_t cap);
+size_t cx_logcheck_issue_message(const cx_logcheck *c, const cx_logcheck_issue *i,
+                                 const char *vtext, char *out, size_t cap);
 
 /* The parse error's message, with the preview (the first CX_LOGCHECK_PREVIEW_CHARS characters of
  * the line, control bytes escaped) when preview is non-NULL. */

@@ -178,8 +178,8 @@ static int object_line(cx_logvalidate *v, worker *w, result *r, const char *text
     if (!vd.missing && !vd.nissues && !vd.has_id && !no_newline)
         return 0;
     rec *x = new_rec(r, local, CX_LOGCHECK_OBJECT);
-    if (!x || grow((void **)&r->issues, &r->capissues, r->nissues + vd.nissues,
-                   sizeof *r->issues) != 0)
+    if (!x ||
+        grow((void **)&r->issues, &r->capissues, r->nissues + vd.nissues, sizeof *r->issues) != 0)
         return -1;
     x->missing = vd.missing;
     x->flags = (uint8_t)((no_newline ? R_NO_NEWLINE : 0) | (vd.has_id ? R_HAS_ID : 0));
@@ -596,7 +596,7 @@ static uint64_t seen_id(cx_logvalidate *v, uint64_t h, uint64_t line)
     if (at)
         return at;
     if (idset_ready(&v->ids[0], v->dup_window) != 0)
-        return 0; /* out of memory: the check is lost, never the validation */
+        return 0;                       /* out of memory: the check is lost, never the validation */
     if (v->ids[0].n >= v->dup_window) { /* the older generation goes, the current one ages */
         idset old = v->ids[1];
         v->ids[1] = v->ids[0];
@@ -685,8 +685,9 @@ static int line_finding(cx_logvalidate *v, const rec *x, const char *text, uint6
     default:
         if (!(x->flags & R_NO_NEWLINE))
             return 0;
-        snprintf(m, cap, "the last row has no newline after it (it is complete; the next append "
-                         "adds one)");
+        snprintf(m, cap,
+                 "the last row has no newline after it (it is complete; the next append "
+                 "adds one)");
         return emit(v, f, line, CX_LOGCLASS_TORN_LINE, CX_LOGVALIDATE_WARNING, NULL);
     }
 }
@@ -748,8 +749,8 @@ static int record_step(cx_logvalidate *v, const result *r, const rec *x, uint64_
                                            x->id_len);
                     snprintf(v->msg + n, sizeof v->msg - n, "' already used on line %llu",
                              (unsigned long long)at);
-                    if (emit(v, f, line, CX_LOGCLASS_DUPLICATE_EXECUTION_ID,
-                             CX_LOGVALIDATE_WARNING, cx_logcheck_id_key(c)))
+                    if (emit(v, f, line, CX_LOGCLASS_DUPLICATE_EXECUTION_ID, CX_LOGVALIDATE_WARNING,
+                             cx_logcheck_id_key(c)))
                         return 1;
                 }
             }

@@ -22,7 +22,9 @@ static int push_fail(lua_State *L, int rc, const char *err)
 {
     lua_pushnil(L);
     lua_pushstring(L, err);
-    lua_pushstring(L, rc == CX_ATOMICFILE_ENOENT ? "not_found" : rc == CX_ATOMICFILE_NOMEM ? "nomem" : "io");
+    lua_pushstring(L, rc == CX_ATOMICFILE_ENOENT  ? "not_found"
+                      : rc == CX_ATOMICFILE_NOMEM ? "nomem"
+                                                  : "io");
     return 3;
 }
 

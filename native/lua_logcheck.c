@@ -127,11 +127,12 @@ static void read_fields(lua_State *L, int spec, cx_logcheck_spec *s, int keep)
         f->non_blank = lua_toboolean(L, -1);
         lua_pop(L, 2);
         const char *fmt = field_str(L, e, "format", keep, 0);
-        f->format = !fmt                         ? CX_LOGCHECK_FMT_NONE
+        f->format = !fmt                            ? CX_LOGCHECK_FMT_NONE
                     : strcmp(fmt, "timestamp") == 0 ? CX_LOGCHECK_FMT_TIMESTAMP
-                    : strcmp(fmt, "ident") == 0     ? CX_LOGCHECK_FMT_IDENT
-                                                    : (luaL_error(L, "logcheck.contract: unknown format '%s'", fmt),
-                                                       CX_LOGCHECK_FMT_NONE);
+                    : strcmp(fmt, "ident") == 0
+                        ? CX_LOGCHECK_FMT_IDENT
+                        : (luaL_error(L, "logcheck.contract: unknown format '%s'", fmt),
+                           CX_LOGCHECK_FMT_NONE);
         f->enums = str_list(L, e, "enum", &f->nenums, keep);
         lua_pop(L, 1);
     }
@@ -183,9 +184,10 @@ static void read_rules(lua_State *L, int spec, cx_logcheck_spec *s, int keep)
         const char *kind = field_str(L, e, "kind", keep, 1);
         r->kind = strcmp(kind, "equal") == 0 ? CX_LOGCHECK_RULE_EQUAL
                   : strcmp(kind, "le") == 0  ? CX_LOGCHECK_RULE_LE
-                  : strcmp(kind, "map") == 0 ? CX_LOGCHECK_RULE_MAP
-                                             : (luaL_error(L, "logcheck.contract: unknown rule '%s'", kind),
-                                                CX_LOGCHECK_RULE_EQUAL);
+                  : strcmp(kind, "map") == 0
+                      ? CX_LOGCHECK_RULE_MAP
+                      : (luaL_error(L, "logcheck.contract: unknown rule '%s'", kind),
+                         CX_LOGCHECK_RULE_EQUAL);
         r->a = field_str(L, e, "a", keep, 1);
         r->b = field_str(L, e, "b", keep, 1);
         r->map = pair_list(L, e, "map", &r->nmap, keep);
@@ -258,10 +260,9 @@ static int l_check(lua_State *L)
     if (k == CX_LOGCHECK_OBJECT || k == CX_LOGCHECK_NOT_OBJECT || k == CX_LOGCHECK_BLANK)
         return 1;
     char msg[1024];
-    cx_logcheck_error_message(cx_logcheck_line_error(b->line),
-                              k == CX_LOGCHECK_PREFIX ? CX_LOGCHECK_INVALID_JSON : k, text,
-                              cx_logcheck_prefix_bytes(text, len, CX_LOGCHECK_PREVIEW_CHARS), msg,
-                              sizeof msg);
+    cx_logcheck_error_message(
+        cx_logcheck_line_error(b->line), k == CX_LOGCHECK_PREFIX ? CX_LOGCHECK_INVALID_JSON : k,
+        text, cx_logcheck_prefix_bytes(text, len, CX_LOGCHECK_PREVIEW_CHARS), msg, sizeof msg);
     lua_pushstring(L, msg);
     return 2;
 }
@@ -305,8 +306,8 @@ static size_t value_end(const char *s, size_t len, size_t i)
     if (s[i] == '"')
         return string_end(s, len, i, &esc);
     if (s[i] != '{' && s[i] != '[') {
-        while (i < len && s[i] != ',' && s[i] != '}' && s[i] != ']' && s[i] != ' ' && s[i] != '\t' &&
-               s[i] != '\n' && s[i] != '\r')
+        while (i < len && s[i] != ',' && s[i] != '}' && s[i] != ']' && s[i] != ' ' &&
+               s[i] != '\t' && s[i] != '\n' && s[i] != '\r')
             i++;
         return i;
     }
@@ -492,7 +493,9 @@ static int l_validate(lua_State *L)
     if (rc != CX_RUNLOG_OK) {
         lua_pushnil(L);
         lua_pushstring(L, err);
-        lua_pushstring(L, rc == CX_RUNLOG_ENOENT ? "not_found" : rc == CX_RUNLOG_NOMEM ? "nomem" : "io");
+        lua_pushstring(L, rc == CX_RUNLOG_ENOENT  ? "not_found"
+                          : rc == CX_RUNLOG_NOMEM ? "nomem"
+                                                  : "io");
         return 3;
     }
     return 1;

@@ -2,7 +2,7 @@
  *
  *   runlog.append(path, line)  -> true | nil, message, class ("io" | "invalid_row")
  *   runlog.tail(path, n [, before]) -> lines, {torn=bool, bytes_read=int, offsets={...}}
- *                                 | nil, message, class   (before: only the file before that offset)
+ *       | nil, message, class   (before: only the part of the file before that byte offset)
  *   runlog.lines(path [, off]) -> iterator of lineno, text, torn, offset | nil, message, class
  *   runlog.size(path)          -> bytes | nil, message, class
  *   runlog.lock(path)          -> handle | nil, message, class: the writers' exclusive lock, held

@@ -248,7 +248,8 @@ static void crashes(void)
 
 static void judged(const cx_logcheck *c)
 {
-    const char *ok = "{\"execution_id\":\"e\",\"timestamp\":\"2026-03-05T14:15:02Z\",\"queue_ms\":null}";
+    const char *ok =
+        "{\"execution_id\":\"e\",\"timestamp\":\"2026-03-05T14:15:02Z\",\"queue_ms\":null}";
     CHECK_STR(judge(c, ok, 0), "");
     CHECK(vd.missing == 0 && vd.modern && vd.has_id);
     uint64_t h = vd.id_hash;

@@ -118,29 +118,31 @@ static void same_everywhere(const char *path, int legacy_ok)
     same_everywhere_from(path, legacy_ok, 1);
 }
 
-#define ROW(id) "{\"execution_id\":\"" id "\",\"timestamp\":\"2026-03-05T14:15:02Z\",\"queue_ms\":1}"
+#define ROW(id)                                                                                    \
+    "{\"execution_id\":\"" id "\",\"timestamp\":\"2026-03-05T14:15:02Z\",\"queue_ms\":1}"
 
 static void torn_rows(void)
 {
     /* a row cut short, repaired by the next append: torn; then one followed by junk, blanks and a
      * row, one at the end with its newline, and a last line cut short without one */
     const char *text = "{\"tool\":\"cx\",\"ts\":\"20\n" ROW("a") "\n"
-                       "{\"tool\":\"cx\"\nnot json\n"
-                       "{\"tool\":\"cx\",\n\n  \n" ROW("b") "\n"
-                       "{\"tool\":\n";
+                                                                 "{\"tool\":\"cx\"\nnot json\n"
+                                                                 "{\"tool\":\"cx\",\n\n  \n" ROW(
+                                                                     "b") "\n"
+                                                                          "{\"tool\":\n";
     const char *path = write_file("torn.jsonl", text, strlen(text));
     char *got = inline_run(path, 0);
-    CHECK_STR(got,
-              "1 torn_line error -: a row cut short, then a complete row on the next line: EOF "
-              "while parsing a string at line 1 column 21 (preview='{\"tool\":\"cx\",\"ts\":\"20')\n"
-              "3 invalid_json error -: EOF while parsing an object at line 1 column 12 "
-              "(preview='{\"tool\":\"cx\"')\n"
-              "4 invalid_json error -: expected ident at line 1 column 2 (preview='not json')\n"
-              "5 torn_line error -: a row cut short, then a complete row on the next line: EOF "
-              "while parsing an object at line 1 column 13 (preview='{\"tool\":\"cx\",')\n"
-              "9 invalid_json error -: EOF while parsing a value at line 1 column 8 "
-              "(preview='{\"tool\":')\n"
-              "lines=9 scanned=7 legacy=0 corrupted=5 issues=5 invalid_json=5 torn=2 warnings=0\n");
+    CHECK_STR(
+        got, "1 torn_line error -: a row cut short, then a complete row on the next line: EOF "
+             "while parsing a string at line 1 column 21 (preview='{\"tool\":\"cx\",\"ts\":\"20')\n"
+             "3 invalid_json error -: EOF while parsing an object at line 1 column 12 "
+             "(preview='{\"tool\":\"cx\"')\n"
+             "4 invalid_json error -: expected ident at line 1 column 2 (preview='not json')\n"
+             "5 torn_line error -: a row cut short, then a complete row on the next line: EOF "
+             "while parsing an object at line 1 column 13 (preview='{\"tool\":\"cx\",')\n"
+             "9 invalid_json error -: EOF while parsing a value at line 1 column 8 "
+             "(preview='{\"tool\":')\n"
+             "lines=9 scanned=7 legacy=0 corrupted=5 issues=5 invalid_json=5 torn=2 warnings=0\n");
     free(got);
     same_everywhere(path, 0);
 
@@ -167,14 +169,15 @@ static void torn_rows(void)
 
 static void findings_and_counts(void)
 {
-    const char text[] = ROW("a") "\n"
-                        "[1]\n"
-                        "{\"tool\":\"cx\",\"ts\":\"2026-03-05T14:15:02Z\",\"repo_root\":\"/r\"}\n"
-                        "{\"tool\":\"cx\"}\n"
-                        "\xff\n" ROW("a") "\n"
-                        "{\"execution_id\":\"b\",\"timestamp\":\"2026-03-05T14:15:02Z\","
-                        "\"ts\":\"2026-03-05T14:15:03Z\",\"queue_ms\":-1}\n"
-                        "\0\0\0\0\n";
+    const char text[] =
+        ROW("a") "\n"
+                 "[1]\n"
+                 "{\"tool\":\"cx\",\"ts\":\"2026-03-05T14:15:02Z\",\"repo_root\":\"/r\"}\n"
+                 "{\"tool\":\"cx\"}\n"
+                 "\xff\n" ROW("a") "\n"
+                                   "{\"execution_id\":\"b\",\"timestamp\":\"2026-03-05T14:15:02Z\","
+                                   "\"ts\":\"2026-03-05T14:15:03Z\",\"queue_ms\":-1}\n"
+                                   "\0\0\0\0\n";
     const char *path = write_file("mixed.jsonl", text, sizeof text - 1);
     char *got = inline_run(path, 1);
     CHECK_STR(got,
@@ -287,9 +290,9 @@ static void read_errors(void)
         o.block_size = 8;
         cx_logvalidate *v;
         char err[256];
-        CHECK_INT(cx_logvalidate_open_fd(C, fd, sizeof text - 1 + 100, "short", &o, &v, err,
-                                         sizeof err),
-                  0);
+        CHECK_INT(
+            cx_logvalidate_open_fd(C, fd, sizeof text - 1 + 100, "short", &o, &v, err, sizeof err),
+            0);
         cx_logvalidate_finding f;
         int rc;
         while ((rc = cx_logvalidate_next(v, &f, err, sizeof err)) == 1)
@@ -321,16 +324,8 @@ static void read_errors(void)
 
 int main(void)
 {
-    cx_logcheck_spec s = {fields,
-                          sizeof fields / sizeof fields[0],
-                          strict,
-                          3,
-                          pairs,
-                          3,
-                          {"execution_id", "timestamp"},
-                          "execution_id",
-                          rules,
-                          1};
+    cx_logcheck_spec s = {fields, sizeof fields / sizeof fields[0], strict,         3,     pairs,
+                          3,      {"execution_id", "timestamp"},    "execution_id", rules, 1};
     char err[128];
     C = cx_logcheck_new(&s, err, sizeof err);
     CHECK(C != NULL);
