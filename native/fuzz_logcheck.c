@@ -11,7 +11,7 @@
  *   pseudo-random places (the input as a log of several lines).
  * Build and run with `FUZZ_TARGET=logcheck make fuzz` (tools/fuzz.sh). */
 
-#include "logcheck.h"
+#include "logcheck_contract.h"
 #include "logvalidate.h"
 
 #include <jansson.h>
@@ -23,53 +23,11 @@
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 
-static const char *const scopes[] = {"repo", "global"};
-static const char *const map[] = {"mock", "mock", "codex-cli", "process"};
-static const cx_logcheck_field fields[] = {
-    {"execution_id", CX_LOGCHECK_T_STR, 0, 1, CX_LOGCHECK_FMT_NONE, NULL, 0},
-    {"timestamp", CX_LOGCHECK_T_STR, 0, 1, CX_LOGCHECK_FMT_TIMESTAMP, NULL, 0},
-    {"ts", CX_LOGCHECK_T_STR, 0, 0, CX_LOGCHECK_FMT_TIMESTAMP, NULL, 0},
-    {"tool", CX_LOGCHECK_T_STR, 0, 0, CX_LOGCHECK_FMT_NONE, NULL, 0},
-    {"repo_root", CX_LOGCHECK_T_STR, 0, 0, CX_LOGCHECK_FMT_NONE, NULL, 0},
-    {"scope", CX_LOGCHECK_T_STR, 1, 0, CX_LOGCHECK_FMT_NONE, scopes, 2},
-    {"queue_ms", CX_LOGCHECK_T_U64, 1, 0, CX_LOGCHECK_FMT_NONE, NULL, 0},
-    {"retry_max", CX_LOGCHECK_T_U32, 1, 0, CX_LOGCHECK_FMT_NONE, NULL, 0},
-    {"ok", CX_LOGCHECK_T_BOOL, 0, 0, CX_LOGCHECK_FMT_NONE, NULL, 0},
-    {"votes", CX_LOGCHECK_T_ANY, 1, 0, CX_LOGCHECK_FMT_NONE, NULL, 0},
-    {"extra", CX_LOGCHECK_T_OBJECT, 1, 0, CX_LOGCHECK_FMT_NONE, NULL, 0},
-    {"class", CX_LOGCHECK_T_STR, 1, 0, CX_LOGCHECK_FMT_IDENT, NULL, 0},
-    {"a", CX_LOGCHECK_T_U64, 1, 0, CX_LOGCHECK_FMT_NONE, NULL, 0},
-    {"b", CX_LOGCHECK_T_U64, 1, 0, CX_LOGCHECK_FMT_NONE, NULL, 0},
-    {"adapter", CX_LOGCHECK_T_STR, 1, 0, CX_LOGCHECK_FMT_NONE, NULL, 0},
-    {"transport", CX_LOGCHECK_T_STR, 1, 0, CX_LOGCHECK_FMT_NONE, NULL, 0},
-};
-static const char *const strict[] = {"execution_id", "timestamp", "queue_ms"};
-static const char *const pairs[] = {"ts", "timestamp", "tool", "tool", "repo_root", "repo_root"};
-static const cx_logcheck_rule rules[] = {
-    {CX_LOGCHECK_RULE_EQUAL, "timestamp", "ts", NULL, 0},
-    {CX_LOGCHECK_RULE_LE, "a", "b", NULL, 0},
-    {CX_LOGCHECK_RULE_MAP, "adapter", "transport", map, 2},
-};
-
 static cx_logcheck *contract(void)
 {
     static cx_logcheck *c;
-    if (!c) {
-        cx_logcheck_spec s = {fields,
-                              sizeof fields / sizeof fields[0],
-                              strict,
-                              3,
-                              pairs,
-                              3,
-                              {"execution_id", "timestamp"},
-                              "execution_id",
-                              rules,
-                              sizeof rules / sizeof rules[0]};
-        char err[128];
-        c = cx_logcheck_new(&s, err, sizeof err);
-        if (!c)
-            abort();
-    }
+    if (!c && !(c = logcheck_test_contract()))
+        abort();
     return c;
 }
 

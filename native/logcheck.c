@@ -814,6 +814,42 @@ static int parse_literal(parser *p, const char *word)
 
 static int parse_value(parser *p, int depth);
 
+size_t cx_logcheck_unicode_escape(const char *u, char out[4], size_t *used)
+{
+    const unsigned char *s = (const unsigned char *)u;
+    unsigned cp = 0;
+    for (int k = 1; k <= 4; k++)
+        cp = cp * 16 + (unsigned)hexval(s[k]);
+    *used = 5;
+    if (cp >= 0xD800 && cp <= 0xDBFF) { /* the low half follows: \uDC00-\uDFFF */
+        unsigned lo = 0;
+        for (int k = 7; k <= 10; k++)
+            lo = lo * 16 + (unsigned)hexval(s[k]);
+        cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+        *used = 11;
+    }
+    if (cp < 0x80) {
+        out[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = (char)(0xC0 | (cp >> 6));
+        out[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        out[0] = (char)(0xE0 | (cp >> 12));
+        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        out[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    out[0] = (char)(0xF0 | (cp >> 18));
+    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    out[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
 /* Decodes a key with escapes into buf (KEYBUF bytes); returns its length, or KEYBUF + 1 when it is
  * longer (it cannot then be a contract key). The text was validated by parse_string. */
 static size_t decode_key(const unsigned char *s, size_t len, char *buf)
@@ -828,34 +864,10 @@ static size_t decode_key(const unsigned char *s, size_t len, char *buf)
             if (hit && e) {
                 cp = (unsigned char)out[hit - in];
             } else { /* \uXXXX, maybe a surrogate pair */
-                cp = 0;
-                for (int k = 1; k <= 4; k++)
-                    cp = cp * 16 + (unsigned)hexval(s[i + k]);
-                i += 4;
-                if (cp >= 0xD800 && cp <= 0xDBFF) {
-                    unsigned lo = 0;
-                    for (int k = 3; k <= 6; k++)
-                        lo = lo * 16 + (unsigned)hexval(s[i + k]);
-                    i += 6;
-                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-                }
                 char tmp[4];
-                size_t k = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
-                if (k == 1)
-                    tmp[0] = (char)cp;
-                else if (k == 2) {
-                    tmp[0] = (char)(0xC0 | (cp >> 6));
-                    tmp[1] = (char)(0x80 | (cp & 0x3F));
-                } else if (k == 3) {
-                    tmp[0] = (char)(0xE0 | (cp >> 12));
-                    tmp[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-                    tmp[2] = (char)(0x80 | (cp & 0x3F));
-                } else {
-                    tmp[0] = (char)(0xF0 | (cp >> 18));
-                    tmp[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-                    tmp[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-                    tmp[3] = (char)(0x80 | (cp & 0x3F));
-                }
+                size_t used;
+                size_t k = cx_logcheck_unicode_escape((const char *)s + i, tmp, &used);
+                i += used - 1;
                 if (n + k > KEYBUF)
                     return KEYBUF + 1;
                 memcpy(buf + n, tmp, k);

@@ -218,6 +218,10 @@ size_t cx_logcheck_issue_message(const cx_logcheck *c, const cx_logcheck_issue *
 size_t cx_logcheck_error_message(const cx_logcheck_error *e, cx_logcheck_kind kind,
                                  const char *preview, size_t plen, char *out, size_t cap);
 
+/* A valid JSON `\\uXXXX` escape (u points at the 'u'; a high surrogate's low half follows) as UTF-8
+ * in out: returns its length (1-4); *used gets how many characters of u it took (5 or 11). */
+size_t cx_logcheck_unicode_escape(const char *u, char out[4], size_t *used);
+
 /* How many bytes of text make its first `chars` UTF-8 characters (stops early at a bad byte). */
 size_t cx_logcheck_prefix_bytes(const char *text, size_t len, size_t chars);
 

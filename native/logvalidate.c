@@ -254,24 +254,6 @@ static int check_line(cx_logvalidate *v, worker *w, result *r, const char *text,
     return 0;
 }
 
-static int read_at(int fd, char *p, size_t len, uint64_t off)
-{
-    while (len > 0) {
-        ssize_t n = pread(fd, p, len, (off_t)off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            if (n == 0)
-                errno = EIO; /* the file shrank under us: a run log is append-only */
-            return -1;
-        }
-        p += n;
-        len -= (size_t)n;
-        off += (uint64_t)n;
-    }
-    return 0;
-}
-
 static void reset_result(result *r)
 {
     r->nrecs = r->nissues = r->narena = 0;
@@ -301,7 +283,7 @@ static int process_block(cx_logvalidate *v, worker *w, slot *s)
     errno = 0;
     if (grow((void **)&w->buf, &w->cap, have + 1, 1) != 0)
         return block_fail(v, r, "check");
-    if (read_at(v->fd, w->buf, have, base) != 0)
+    if (cx_runlog_read_exact(v->fd, w->buf, have, base) != 0)
         return block_fail(v, r, "read");
     size_t p = 0;
     if (s->start > 0) {
@@ -324,7 +306,7 @@ static int process_block(cx_logvalidate *v, worker *w, slot *s)
                 more = (size_t)(v->size - (base + have));
             if (grow((void **)&w->buf, &w->cap, have + more + 1, 1) != 0)
                 return block_fail(v, r, "check");
-            if (read_at(v->fd, w->buf + have, more, base + have) != 0)
+            if (cx_runlog_read_exact(v->fd, w->buf + have, more, base + have) != 0)
                 return block_fail(v, r, "read");
             scanned = have;
             have += more;

@@ -323,16 +323,6 @@ static size_t value_end(const char *s, size_t len, size_t i)
     return len;
 }
 
-static unsigned hex4(const char *s)
-{
-    unsigned v = 0;
-    for (int k = 0; k < 4; k++) {
-        char c = s[k];
-        v = v * 16 + (unsigned)(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
-    }
-    return v;
-}
-
 /* Pushes the string s[a, b) (between the quotes), unescaped. */
 static void push_string(lua_State *L, const char *s, size_t a, size_t b, int esc)
 {
@@ -354,30 +344,11 @@ static void push_string(lua_State *L, const char *s, size_t a, size_t b, int esc
             luaL_addchar(&buf, out[hit - in]);
             continue;
         }
-        unsigned cp = hex4(s + i + 1);
-        i += 4;
-        if (cp >= 0xD800 && cp <= 0xDBFF) {
-            cp = 0x10000 + ((cp - 0xD800) << 10) + (hex4(s + i + 3) - 0xDC00);
-            i += 6;
-        }
         char u[4];
-        int n = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
-        if (n == 1) {
-            u[0] = (char)cp;
-        } else if (n == 2) {
-            u[0] = (char)(0xC0 | (cp >> 6));
-            u[1] = (char)(0x80 | (cp & 0x3F));
-        } else if (n == 3) {
-            u[0] = (char)(0xE0 | (cp >> 12));
-            u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-            u[2] = (char)(0x80 | (cp & 0x3F));
-        } else {
-            u[0] = (char)(0xF0 | (cp >> 18));
-            u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-            u[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-            u[3] = (char)(0x80 | (cp & 0x3F));
-        }
-        luaL_addlstring(&buf, u, (size_t)n);
+        size_t used;
+        size_t n = cx_logcheck_unicode_escape(s + i, u, &used);
+        i += used - 1;
+        luaL_addlstring(&buf, u, n);
     }
     luaL_pushresult(&buf);
 }

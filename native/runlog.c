@@ -269,7 +269,7 @@ int cx_runlog_open_snapshot(const char *path, int *fd_out, uint64_t *size, char 
     return CX_RUNLOG_OK;
 }
 
-static int read_exact(int fd, char *p, size_t len, uint64_t off)
+int cx_runlog_read_exact(int fd, char *p, size_t len, uint64_t off)
 {
     while (len > 0) {
         ssize_t n = pread(fd, p, len, (off_t)off);
@@ -365,7 +365,7 @@ static int tail_scan_lines(tail_scan *s, int fd, size_t n, size_t block, cx_runl
             size_t k = s->cur < block ? (size_t)s->cur : block;
             if (tail_grow(s, k) != 0)
                 return fail(errbuf, errlen, CX_RUNLOG_NOMEM, "out of memory reading %s", path);
-            if (read_exact(fd, s->buf + s->start - k, k, s->cur - k) != 0)
+            if (cx_runlog_read_exact(fd, s->buf + s->start - k, k, s->cur - k) != 0)
                 return os_fail(errbuf, errlen, errno, "read", path);
             s->start -= k;
             s->cur -= k;

@@ -40,6 +40,10 @@ void cx_runlog_unlock(int fd);
  * a regular file is refused (CX_RUNLOG_EIO). The caller closes *fd. */
 int cx_runlog_open_snapshot(const char *path, int *fd, uint64_t *size, char *errbuf, size_t errlen);
 
+/* pread exactly len bytes at off (retrying short reads): 0, or -1 with errno (EIO when the file
+ * ends before: a run log is append-only, so it shrank under us). */
+int cx_runlog_read_exact(int fd, char *p, size_t len, uint64_t off);
+
 /* The file's size in bytes. */
 int cx_runlog_size(const char *path, uint64_t *size, char *errbuf, size_t errlen);
 

@@ -20,7 +20,7 @@ mkdir -p "$OUT/corpus" "$OUT/seeds" "$OUT/findings"
 flags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
 # The log checker's target also drives the whole-file validator (threads, pread).
 extra=""
-[ "$TARGET" = logcheck ] && extra="native/logvalidate.c native/runlog.c -pthread"
+[ "$TARGET" = logcheck ] && extra="native/logvalidate.c native/runlog.c -Itests/native -pthread"
 # shellcheck disable=SC2086
 $CC $flags -std=c11 -D_GNU_SOURCE -Inative $(pkg-config --cflags jansson) -o "$OUT/fuzz_$TARGET" \
     "native/fuzz_$TARGET.c" "native/$TARGET.c" native/buf.c native/json_write.c $extra \

@@ -2,6 +2,7 @@
  * (torn rows, repeated ids), bounded output per class, read errors; and the same output, byte for
  * byte, whatever the number of threads and wherever the blocks are cut. */
 #include "check.h"
+#include "logcheck_contract.h"
 #include "logvalidate.h"
 
 #include <fcntl.h>
@@ -9,18 +10,6 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static const cx_logcheck_field fields[] = {
-    {"execution_id", CX_LOGCHECK_T_STR, 0, 1, CX_LOGCHECK_FMT_NONE, NULL, 0},
-    {"timestamp", CX_LOGCHECK_T_STR, 0, 1, CX_LOGCHECK_FMT_TIMESTAMP, NULL, 0},
-    {"ts", CX_LOGCHECK_T_STR, 0, 0, CX_LOGCHECK_FMT_TIMESTAMP, NULL, 0},
-    {"tool", CX_LOGCHECK_T_STR, 0, 0, CX_LOGCHECK_FMT_NONE, NULL, 0},
-    {"repo_root", CX_LOGCHECK_T_STR, 0, 0, CX_LOGCHECK_FMT_NONE, NULL, 0},
-    {"queue_ms", CX_LOGCHECK_T_U64, 1, 0, CX_LOGCHECK_FMT_NONE, NULL, 0},
-};
-static const char *const strict[] = {"execution_id", "timestamp", "queue_ms"};
-static const char *const pairs[] = {"ts", "timestamp", "tool", "tool", "repo_root", "repo_root"};
-static const cx_logcheck_rule rules[] = {{CX_LOGCHECK_RULE_EQUAL, "timestamp", "ts", NULL, 0}};
 
 static cx_logcheck *C;
 static char dir[64];
@@ -324,10 +313,7 @@ static void read_errors(void)
 
 int main(void)
 {
-    cx_logcheck_spec s = {fields, sizeof fields / sizeof fields[0], strict,         3,     pairs,
-                          3,      {"execution_id", "timestamp"},    "execution_id", rules, 1};
-    char err[128];
-    C = cx_logcheck_new(&s, err, sizeof err);
+    C = logcheck_test_contract();
     CHECK(C != NULL);
     snprintf(dir, sizeof dir, "/tmp/cx_logvalidate.XXXXXX");
     CHECK(mkdtemp(dir) != NULL);

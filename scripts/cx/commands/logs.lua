@@ -65,6 +65,25 @@ local function log_option(argv, i)
   return nil
 end
 
+-- The arguments of a subcommand: `--log PATH` anywhere, every other one handed to
+-- on_arg(arg, next_arg), which returns how many it used (1 or 2) or nil, a usage message.
+-- Returns true and the --log path (or nil), or false and the usage message.
+local function scan_args(argv, on_arg)
+  local given, i = nil, 1
+  while i <= #argv do
+    local path, took = log_option(argv, i)
+    if path == false then return false, "--log needs a PATH" end
+    if path then
+      given, i = path, i + took
+    else
+      local used, msg = on_arg(argv[i], argv[i + 1])
+      if not used then return false, msg end
+      i = i + used
+    end
+  end
+  return true, given
+end
+
 local function log_file(sub, given)
   if given then return given end
   local p, err = paths.resolve()
@@ -163,28 +182,20 @@ local function no_rows_json(file, legacy_ok, strict, status)
 end
 
 local function run_validate(argv)
-  local strict, legacy_flag, as_json, given = false, false, false, nil
-  local i = 1
-  while i <= #argv do
-    local a = argv[i]
-    local path, took = log_option(argv, i)
-    if path == false then return usage_error("validate", "--log needs a PATH") end
-    if path then
-      given = path
-      i = i + took
+  local strict, legacy_flag, as_json = false, false, false
+  local ok, given = scan_args(argv, function(a)
+    if a == "--strict" then
+      strict = true
+    elseif a == "--legacy-ok" then
+      legacy_flag = true
+    elseif a == "--json" then
+      as_json = true
     else
-      if a == "--strict" then
-        strict = true
-      elseif a == "--legacy-ok" then
-        legacy_flag = true
-      elseif a == "--json" then
-        as_json = true
-      else
-        return usage_error("validate", "unknown argument '" .. a .. "'")
-      end
-      i = i + 1
+      return nil, "unknown argument '" .. a .. "'"
     end
-  end
+    return 1
+  end)
+  if not ok then return usage_error("validate", given) end
   local legacy_ok = legacy_flag or not strict
   local file = log_file("validate", given)
   if not file then return 1 end
@@ -297,30 +308,22 @@ end
 local DEFAULT_WINDOW = 200
 
 local function run_stats(argv)
-  local n, as_json, strict, severity_only, given = DEFAULT_WINDOW, false, false, false, nil
-  local i = 1
-  while i <= #argv do
-    local a = argv[i]
-    local path, took = log_option(argv, i)
-    if path == false then return usage_error("stats", "--log needs a PATH") end
-    if path then
-      given = path
-      i = i + took
+  local n, as_json, strict, severity_only = DEFAULT_WINDOW, false, false, false
+  local ok, given = scan_args(argv, function(a)
+    if a == "--json" then
+      as_json = true
+    elseif a == "--strict" then
+      strict = true
+    elseif a == "--severity" then
+      severity_only = true
+    elseif args.positive_int(a) then
+      n = args.positive_int(a)
     else
-      if a == "--json" then
-        as_json = true
-      elseif a == "--strict" then
-        strict = true
-      elseif a == "--severity" then
-        severity_only = true
-      elseif args.positive_int(a) then
-        n = args.positive_int(a)
-      else
-        return usage_error("stats", "invalid argument '" .. a .. "'")
-      end
-      i = i + 1
+      return nil, "invalid argument '" .. a .. "'"
     end
-  end
+    return 1
+  end)
+  if not ok then return usage_error("stats", given) end
   local file = log_file("stats", given)
   if not file then return 1 end
   local report, info = stats.file(file, n)
@@ -348,28 +351,23 @@ end
 -- migrate -------------------------------------------------------------------------------------
 
 local function run_migrate(argv)
-  local opts, given, i = {}, nil, 1
-  while i <= #argv do
-    local a = argv[i]
-    local path, took = log_option(argv, i)
-    if path == false then return usage_error("migrate", "--log needs a PATH") end
-    if path then
-      given = path
-      i = i + took - 1
-    elseif a == "--in-place" then
+  local opts = {}
+  local ok, given = scan_args(argv, function(a, following)
+    if a == "--in-place" then
       opts.in_place = true
     elseif a == "--out" then
-      if argv[i + 1] == nil or argv[i + 1] == "" then return usage_error("migrate", "--out needs a PATH") end
-      opts.out = argv[i + 1]
-      i = i + 1
+      if following == nil or following == "" then return nil, "--out needs a PATH" end
+      opts.out = following
+      return 2
     elseif a:match("^%-%-out=") then
       opts.out = a:sub(7)
-      if opts.out == "" then return usage_error("migrate", "--out needs a PATH") end
+      if opts.out == "" then return nil, "--out needs a PATH" end
     else
-      return usage_error("migrate", "unknown flag '" .. a .. "'")
+      return nil, "unknown flag '" .. a .. "'"
     end
-    i = i + 1
-  end
+    return 1
+  end)
+  if not ok then return usage_error("migrate", given) end
   local file = log_file("migrate", given)
   if not file then return 1 end
   if not core.fs.exists(file) then
