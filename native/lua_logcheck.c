@@ -73,22 +73,34 @@ static const char *field_str(lua_State *L, int t, const char *name, int keep, in
     return s;
 }
 
-/* The list at t[name] as a C array of strings (allocated in a userdata anchored in keep). */
-static const char **str_list(lua_State *L, int t, const char *name, size_t *n, int keep)
+/* The list at t[name] as a C array of strings, allocated in a userdata anchored in keep: its items
+ * (width 1), or each item's two strings flattened (width 2: {{a, b}, ...} -> a, b, ...). *n gets
+ * the number of items. */
+static const char **str_items(lua_State *L, int t, const char *name, int width, size_t *n, int keep)
 {
     lua_getfield(L, t, name);
     int lt = lua_gettop(L);
+    *n = 0;
     if (lua_isnil(L, lt)) {
         lua_pop(L, 1);
-        *n = 0;
         return NULL;
     }
     luaL_checktype(L, lt, LUA_TTABLE);
     *n = (size_t)lua_rawlen(L, lt);
-    const char **out = lua_newuserdatauv(L, (*n + 1) * sizeof *out, 0);
+    const char **out = lua_newuserdatauv(L, ((size_t)width * *n + 1) * sizeof *out, 0);
     lua_rawseti(L, keep, (lua_Integer)lua_rawlen(L, keep) + 1);
-    for (size_t i = 0; i < *n; i++)
-        out[i] = str_at(L, lt, (lua_Integer)i + 1, keep, name);
+    for (size_t i = 0; i < *n; i++) {
+        if (width == 1) {
+            out[i] = str_at(L, lt, (lua_Integer)i + 1, keep, name);
+            continue;
+        }
+        lua_rawgeti(L, lt, (lua_Integer)i + 1);
+        int p = lua_gettop(L);
+        luaL_checktype(L, p, LUA_TTABLE);
+        out[2 * i] = str_at(L, p, 1, keep, name);
+        out[2 * i + 1] = str_at(L, p, 2, keep, name);
+        lua_pop(L, 1);
+    }
     lua_pop(L, 1);
     return out;
 }
@@ -133,39 +145,12 @@ static void read_fields(lua_State *L, int spec, cx_logcheck_spec *s, int keep)
                         ? CX_LOGCHECK_FMT_IDENT
                         : (luaL_error(L, "logcheck.contract: unknown format '%s'", fmt),
                            CX_LOGCHECK_FMT_NONE);
-        f->enums = str_list(L, e, "enum", &f->nenums, keep);
+        f->enums = str_items(L, e, "enum", 1, &f->nenums, keep);
         lua_pop(L, 1);
     }
     lua_pop(L, 1);
     s->fields = fields;
     s->nfields = n;
-}
-
-/* {{a, b}, ...} flattened to a, b, a, b ... */
-static const char **pair_list(lua_State *L, int t, const char *name, size_t *npairs, int keep)
-{
-    lua_getfield(L, t, name);
-    int lt = lua_gettop(L);
-    *npairs = 0;
-    if (lua_isnil(L, lt)) {
-        lua_pop(L, 1);
-        return NULL;
-    }
-    luaL_checktype(L, lt, LUA_TTABLE);
-    size_t n = (size_t)lua_rawlen(L, lt);
-    const char **out = lua_newuserdatauv(L, (2 * n + 1) * sizeof *out, 0);
-    lua_rawseti(L, keep, (lua_Integer)lua_rawlen(L, keep) + 1);
-    for (size_t i = 0; i < n; i++) {
-        lua_rawgeti(L, lt, (lua_Integer)i + 1);
-        int p = lua_gettop(L);
-        luaL_checktype(L, p, LUA_TTABLE);
-        out[2 * i] = str_at(L, p, 1, keep, name);
-        out[2 * i + 1] = str_at(L, p, 2, keep, name);
-        lua_pop(L, 1);
-    }
-    lua_pop(L, 1);
-    *npairs = n;
-    return out;
 }
 
 static void read_rules(lua_State *L, int spec, cx_logcheck_spec *s, int keep)
@@ -190,7 +175,7 @@ static void read_rules(lua_State *L, int spec, cx_logcheck_spec *s, int keep)
                          CX_LOGCHECK_RULE_EQUAL);
         r->a = field_str(L, e, "a", keep, 1);
         r->b = field_str(L, e, "b", keep, 1);
-        r->map = pair_list(L, e, "map", &r->nmap, keep);
+        r->map = str_items(L, e, "map", 2, &r->nmap, keep);
         lua_pop(L, 1);
     }
     lua_pop(L, 1);
@@ -206,10 +191,10 @@ static int l_contract(lua_State *L)
     cx_logcheck_spec s;
     memset(&s, 0, sizeof s);
     read_fields(L, 1, &s, 2);
-    s.strict = str_list(L, 1, "strict", &s.nstrict, 2);
-    s.legacy_pairs = pair_list(L, 1, "legacy_pairs", &s.npairs, 2);
+    s.strict = str_items(L, 1, "strict", 1, &s.nstrict, 2);
+    s.legacy_pairs = str_items(L, 1, "legacy_pairs", 2, &s.npairs, 2);
     size_t nmodern;
-    const char **modern = str_list(L, 1, "modern", &nmodern, 2);
+    const char **modern = str_items(L, 1, "modern", 1, &nmodern, 2);
     if (nmodern != 2)
         return luaL_error(L, "logcheck.contract: 'modern' must list two keys");
     s.modern[0] = modern[0];
