@@ -140,6 +140,16 @@ describe("cx logs stats", function()
     assert.equal(0, cx({ "telemetry", "--json" }).code)
   end)
 
+  it("text output carries no control byte from the data", function()
+    h.write(log, two_rows() .. json.encode(with(BASE, { ["k\27[31m"] = 1, provider_transport = "http",
+      http_provider_format = "t\27]0;x\7", http_parser_mode = "\0" })) .. "\n")
+    local r = cx({ "logs", "stats" })
+    assert.equal(0, r.code, r.stderr)
+    assert.falsy(r.stdout:find("[%z\1-\9\11-\31\127]"), "a control byte reached the terminal")
+    assert.truthy(r.stdout:find("format=t\\x1b]0;x\\x07 parser_mode=\\x00 ", 1, true), r.stdout)
+    assert.truthy(r.stdout:find("k\\x1b[31m", 1, true))
+  end)
+
   it("--log PATH reads another file", function()
     local other = repo .. "/other.jsonl"
     h.write(other, two_rows())

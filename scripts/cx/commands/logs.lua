@@ -245,9 +245,10 @@ local function pct(x, n)
   return string.format("%.0f", 100 * x / math.max(n, 1))
 end
 
+-- Keys come from the rows: escaped like any data on the terminal.
 local function list_or_none(list)
   if #list == 0 then return "<none>" end
-  return table.concat(list, ",")
+  return core.logcheck.escape(table.concat(list, ","))
 end
 
 local function histogram_text(h)
@@ -290,7 +291,7 @@ local function render_stats(r, severity_only)
     if #r.http_mode_stats == 0 then add("- <none>") end
     for _, g in ipairs(r.http_mode_stats) do
       add(string.format("- format=%s parser_mode=%s runs=%d healthy=%d success_rate=%.2f "
-        .. "schema_invalid=%d timed_out=%d policy_blocked=%d", g.format, g.parser_mode, g.runs,
+        .. "schema_invalid=%d timed_out=%d policy_blocked=%d", esc(g.format), esc(g.parser_mode), g.runs,
         g.healthy_runs, g.success_rate, g.schema_invalid, g.timed_out, g.policy_blocked))
     end
     add("field_population:")
@@ -390,9 +391,9 @@ local function run_migrate(argv)
     "modern_normalized: " .. s.modern_normalized,
     "rejected: " .. s.rejected,
   }
-  if s.rejects then L[#L + 1] = "rejects: " .. s.rejects end
+  if s.rejects then L[#L + 1] = "rejects: " .. esc(s.rejects) end
   if s.backup then
-    L[#L + 1] = "backup: " .. s.backup
+    L[#L + 1] = "backup: " .. esc(s.backup)
     L[#L + 1] = "status: replaced"
   else
     L[#L + 1] = "status: wrote"
