@@ -1,5 +1,5 @@
-/* The scheduler simulator and its oracle (sched_sim.h). */
-#include "sched_sim.h"
+/* The scheduler simulator and its oracle (scheduler_sim.h). */
+#include "scheduler_sim.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -36,7 +36,7 @@ typedef struct event {
 } event;
 
 typedef struct sim {
-    cx_sched *s;
+    cx_scheduler *s;
     const sim_config *c;
     sim_report *r;
     int n, nb, workers;
@@ -123,10 +123,10 @@ static int conflicts(const o_task *a, const o_task *b)
 
 static int sim_init(sim *m)
 {
-    cx_sched *s = m->s;
-    m->n = (int)cx_sched_task_count(s);
-    m->nb = (int)cx_sched_backend_count(s);
-    m->workers = cx_sched_max_workers(s);
+    cx_scheduler *s = m->s;
+    m->n = (int)cx_scheduler_task_count(s);
+    m->nb = (int)cx_scheduler_backend_count(s);
+    m->workers = cx_scheduler_max_workers(s);
     size_t nlocks = 0;
     for (size_t i = 0; i < m->c->n_specs; i++)
         nlocks += m->c->specs[i].n_locks;
@@ -148,20 +148,20 @@ static int sim_init(sim *m)
     for (int w = 0; w <= m->workers; w++)
         m->slot_task[w] = -1;
     for (int b = 0; b < m->nb; b++) {
-        cx_sched_backend_stats st;
-        cx_sched_backend_stats_at(s, b, &st);
+        cx_scheduler_backend_stats st;
+        cx_scheduler_backend_stats_at(s, b, &st);
         m->caps[b] = st.cap;
         m->park[b] = INT64_MIN;
     }
     for (int i = 0; i < m->n; i++) {
-        const cx_sched_task_spec *sp = &m->c->specs[i];
+        const cx_scheduler_task_spec *sp = &m->c->specs[i];
         o_task *t = &m->t[i];
         t->deps = malloc((sp->n_deps + 1) * sizeof *t->deps);
         t->locks = malloc((sp->n_locks + 1) * sizeof *t->locks);
         if (!t->deps || !t->locks)
             return -1;
         for (size_t j = 0; j < sp->n_deps; j++) {
-            int d = cx_sched_find(s, sp->deps[j]);
+            int d = cx_scheduler_find(s, sp->deps[j]);
             int dup = 0;
             for (int k = 0; k < t->ndeps; k++)
                 dup |= t->deps[k] == d;
@@ -265,14 +265,14 @@ static void reservations(sim *m, int except)
 {
     for (int d = 0; d < m->ndomains; d++)
         m->d_min[d] = m->d_min_w[d] = INT64_MAX;
-    cx_sched_task_info info;
+    cx_scheduler_task_info info;
     for (int i = 0; i < m->n; i++) {
-        cx_sched_task_info_at(m->s, i, &info);
+        cx_scheduler_task_info_at(m->s, i, &info);
         if (info.ticket < 0 || i == except)
             continue;
-        if (info.state != CX_SCHED_READY || m->park[info.backend] > m->now)
+        if (info.state != CX_SCHEDULER_READY || m->park[info.backend] > m->now)
             violation(m, "%s holds ticket %lld while %s", info.id, (long long)info.ticket,
-                      cx_sched_state_name(info.state));
+                      cx_scheduler_state_name(info.state));
         for (int k = 0; k < m->t[i].nlocks; k++) {
             const o_lock *lk = &m->t[i].locks[k];
             if (info.ticket < m->d_min[lk->domain])
@@ -296,9 +296,9 @@ static int reservation_blocks(const sim *m, int ti, int64_t ticket)
     return 0;
 }
 
-static void check_launch(sim *m, const cx_sched_launch *l)
+static void check_launch(sim *m, const cx_scheduler_launch *l)
 {
-    const cx_sched_task_spec *sp = &m->c->specs[l->task];
+    const cx_scheduler_task_spec *sp = &m->c->specs[l->task];
     o_task *t = &m->t[l->task];
     if (m->stopped)
         violation(m, "%s launched after stop", l->id);
@@ -323,12 +323,12 @@ static void check_launch(sim *m, const cx_sched_launch *l)
         int o = m->slot_task[w];
         if (o >= 0 && conflicts(t, &m->t[o]))
             violation(m, "%s launched while %s holds a conflicting lock", l->id,
-                      cx_sched_task_id(m->s, o));
+                      cx_scheduler_task_id(m->s, o));
     }
     for (int i = 0; i < t->ndeps; i++) {
         if (m->t[t->deps[i]].state != O_OK)
             violation(m, "%s launched before its dependency %s completed", l->id,
-                      cx_sched_task_id(m->s, t->deps[i]));
+                      cx_scheduler_task_id(m->s, t->deps[i]));
     }
     if (m->c->check_idle) {
         reservations(m, l->task);
@@ -353,7 +353,7 @@ static void check_launch(sim *m, const cx_sched_launch *l)
                   (long long)t->origin);
 }
 
-static int record_launch(sim *m, const cx_sched_launch *l)
+static int record_launch(sim *m, const cx_scheduler_launch *l)
 {
     sim_report *r = m->r;
     if (r->n_launches == m->cap_launch) {
@@ -400,12 +400,12 @@ static void check_idle(sim *m)
 {
     m->r->idle_checks++;
     reservations(m, -1);
-    cx_sched_task_info info;
+    cx_scheduler_task_info info;
     if (m->stopped || m->nrunning >= m->workers)
         return;
     for (int i = 0; i < m->n; i++) {
-        cx_sched_task_info_at(m->s, i, &info);
-        if (info.state != CX_SCHED_READY)
+        cx_scheduler_task_info_at(m->s, i, &info);
+        if (info.state != CX_SCHEDULER_READY)
             continue;
         int b = info.backend;
         if (m->running_on[b] >= m->caps[b] || m->park[b] > m->now)
@@ -423,21 +423,21 @@ static void check_idle(sim *m)
 
 /* ---- finishes ---- */
 
-static void check_skips(sim *m, int failed, const cx_sched_finish_result *res)
+static void check_skips(sim *m, int failed, const cx_scheduler_finish_result *res)
 {
     for (size_t i = 0; i < res->n_skipped; i++) {
         int w = res->skipped[i].task;
         o_task *t = &m->t[w];
         if (res->skipped[i].ancestor != failed)
-            violation(m, "%s skipped with the wrong ancestor", cx_sched_task_id(m->s, w));
+            violation(m, "%s skipped with the wrong ancestor", cx_scheduler_task_id(m->s, w));
         if (t->state != O_FRESH)
-            violation(m, "%s skipped in oracle state %d", cx_sched_task_id(m->s, w), t->state);
+            violation(m, "%s skipped in oracle state %d", cx_scheduler_task_id(m->s, w), t->state);
         int linked = 0;
         for (int k = 0; k < t->ndeps; k++)
             linked |= t->deps[k] == failed || m->t[t->deps[k]].state == O_SKIPPED;
         if (!linked)
-            violation(m, "%s skipped without depending on %s", cx_sched_task_id(m->s, w),
-                      cx_sched_task_id(m->s, failed));
+            violation(m, "%s skipped without depending on %s", cx_scheduler_task_id(m->s, w),
+                      cx_scheduler_task_id(m->s, failed));
         t->state = O_SKIPPED;
         t->ends++;
     }
@@ -467,11 +467,11 @@ static void deliver(sim *m, const event *ev, int jitter_pct)
     const sim_outcome *o = &m->outcomes[ev->launch];
     int ti = l->task;
     o_task *t = &m->t[ti];
-    const char *id = cx_sched_task_id(m->s, ti);
-    cx_sched_finish_opts opts = {o->class_name, m->now + o->park_ms};
-    cx_sched_finish_result res;
-    cx_sched_error err;
-    if (cx_sched_finish(m->s, ti, o->outcome, m->now, &opts, &res, &err) != 0) {
+    const char *id = cx_scheduler_task_id(m->s, ti);
+    cx_scheduler_finish_opts opts = {o->class_name, m->now + o->park_ms};
+    cx_scheduler_finish_result res;
+    cx_scheduler_error err;
+    if (cx_scheduler_finish(m->s, ti, o->outcome, m->now, &opts, &res, &err) != 0) {
         violation(m, "finish %s: %s", id, err.message);
         return;
     }
@@ -480,48 +480,48 @@ static void deliver(sim *m, const event *ev, int jitter_pct)
     m->running_on[l->backend]--;
     hold(m, ti, -1);
     t->state = O_FRESH;
-    const cx_sched_task_spec *sp = &m->c->specs[ti];
+    const cx_scheduler_task_spec *sp = &m->c->specs[ti];
     switch (o->outcome) {
-    case CX_SCHED_OK:
-        if (res.state != CX_SCHED_COMPLETE)
-            violation(m, "%s: ok gave %s", id, cx_sched_state_name(res.state));
+    case CX_SCHEDULER_OK:
+        if (res.state != CX_SCHEDULER_COMPLETE)
+            violation(m, "%s: ok gave %s", id, cx_scheduler_state_name(res.state));
         t->state = O_OK;
         t->ends++;
         t->counted++;
         became_complete(m, ti);
         break;
-    case CX_SCHED_RETRY:
-    case CX_SCHED_FAIL:
+    case CX_SCHEDULER_RETRY:
+    case CX_SCHEDULER_FAIL:
         t->counted++;
-        if (o->outcome == CX_SCHED_RETRY && l->attempt <= sp->max_retries) {
+        if (o->outcome == CX_SCHEDULER_RETRY && l->attempt <= sp->max_retries) {
             int64_t base = backoff_base(l->attempt);
-            if (res.state != CX_SCHED_BACKOFF || res.backoff_ms < base ||
+            if (res.state != CX_SCHEDULER_BACKOFF || res.backoff_ms < base ||
                 res.backoff_ms > base + base * jitter_pct / 100 ||
                 res.retry_at_ms != m->now + res.backoff_ms)
                 violation(m, "%s: retry of attempt %d gave %s, backoff %lld", id, l->attempt,
-                          cx_sched_state_name(res.state), (long long)res.backoff_ms);
+                          cx_scheduler_state_name(res.state), (long long)res.backoff_ms);
             t->not_before = res.retry_at_ms;
             t->backoff = res.backoff_ms;
             t->origin = res.retry_at_ms;
             if (res.n_skipped)
                 violation(m, "%s: a retry skipped dependents", id);
         } else {
-            if (res.state != CX_SCHED_FAILED)
-                violation(m, "%s: failure gave %s", id, cx_sched_state_name(res.state));
+            if (res.state != CX_SCHEDULER_FAILED)
+                violation(m, "%s: failure gave %s", id, cx_scheduler_state_name(res.state));
             t->state = O_FAILED;
             t->ends++;
             check_skips(m, ti, &res);
         }
         break;
-    case CX_SCHED_PARK:
+    case CX_SCHEDULER_PARK:
         m->any_park = 1;
         if (m->now + o->park_ms > m->park[l->backend])
             m->park[l->backend] = m->now + o->park_ms;
         /* fall through */
-    case CX_SCHED_INTERRUPTED:
-        if (res.state != CX_SCHED_READY)
-            violation(m, "%s: %s gave %s", id, cx_sched_outcome_name(o->outcome),
-                      cx_sched_state_name(res.state));
+    case CX_SCHEDULER_INTERRUPTED:
+        if (res.state != CX_SCHEDULER_READY)
+            violation(m, "%s: %s gave %s", id, cx_scheduler_outcome_name(o->outcome),
+                      cx_scheduler_state_name(res.state));
         t->origin = m->now;
         break;
     }
@@ -529,9 +529,9 @@ static void deliver(sim *m, const event *ev, int jitter_pct)
 
 static int check_seal(sim *m)
 {
-    size_t nb = cx_sched_blocked_count(m->s);
+    size_t nb = cx_scheduler_blocked_count(m->s);
     for (size_t i = 0; i < nb; i++) {
-        const cx_sched_blocked *b = cx_sched_blocked_at(m->s, i);
+        const cx_scheduler_blocked *b = cx_scheduler_blocked_at(m->s, i);
         o_task *t = &m->t[b->task];
         t->state = O_BLOCKED;
         t->ends++;
@@ -539,9 +539,9 @@ static int check_seal(sim *m)
             violation(m, "%s blocked without unresolved dependencies", b->id);
     }
     for (size_t i = 0; i < nb; i++) {
-        const cx_sched_blocked *b = cx_sched_blocked_at(m->s, i);
+        const cx_scheduler_blocked *b = cx_scheduler_blocked_at(m->s, i);
         for (size_t k = 0; k < b->n_unresolved; k++) {
-            int d = cx_sched_find(m->s, b->unresolved[k]);
+            int d = cx_scheduler_find(m->s, b->unresolved[k]);
             if (d >= 0 && m->t[d].state != O_BLOCKED)
                 violation(m, "%s blocked by %s, which is not blocked", b->id, b->unresolved[k]);
         }
@@ -553,13 +553,13 @@ static int check_seal(sim *m)
         for (int k = 0; k < t->ndeps; k++) {
             if (m->t[t->deps[k]].state == O_BLOCKED)
                 violation(m, "%s depends on blocked %s but is not blocked",
-                          cx_sched_task_id(m->s, i), cx_sched_task_id(m->s, t->deps[k]));
+                          cx_scheduler_task_id(m->s, i), cx_scheduler_task_id(m->s, t->deps[k]));
         }
     }
     return 0;
 }
 
-int sim_run(cx_sched *s, const sim_config *c, sim_report *r)
+int sim_run(cx_scheduler *s, const sim_config *c, sim_report *r)
 {
     memset(r, 0, sizeof *r);
     r->trace = 1469598103934665603ULL;
@@ -567,13 +567,13 @@ int sim_run(cx_sched *s, const sim_config *c, sim_report *r)
     m.s = s;
     m.c = c;
     m.r = r;
-    cx_sched_error err;
+    cx_scheduler_error err;
     if (sim_init(&m) != 0) {
         violation(&m, "out of memory");
         sim_free(&m);
         return -1;
     }
-    if (cx_sched_seal(s, 0, &err) < 0) {
+    if (cx_scheduler_seal(s, 0, &err) < 0) {
         violation(&m, "seal: %s", err.message);
         sim_free(&m);
         return -1;
@@ -581,23 +581,23 @@ int sim_run(cx_sched *s, const sim_config *c, sim_report *r)
     m.now = 0;
     check_seal(&m);
     /* the jitter bound the oracle accepts */
-    int jitter_pct = CX_SCHED_MAX_JITTER_PERCENT;
+    int jitter_pct = CX_SCHEDULER_MAX_JITTER_PERCENT;
     for (;;) {
         if (c->stop_at_ms >= 0 && m.now >= c->stop_at_ms && !m.stopped) {
-            cx_sched_stop(s);
+            cx_scheduler_stop(s);
             m.stopped = 1;
         }
-        cx_sched_launch l;
+        cx_scheduler_launch l;
         int rc;
         for (;;) {
             if (c->check_idle) {
-                cx_sched_task_info info;
+                cx_scheduler_task_info info;
                 for (int i = 0; i < m.n; i++) {
-                    cx_sched_task_info_at(s, i, &info);
+                    cx_scheduler_task_info_at(s, i, &info);
                     m.tickets[i] = info.ticket;
                 }
             }
-            if ((rc = cx_sched_next(s, m.now, &l, &err)) != 1)
+            if ((rc = cx_scheduler_next(s, m.now, &l, &err)) != 1)
                 break;
             if (record_launch(&m, &l) != 0) {
                 violation(&m, "out of memory");
@@ -608,15 +608,15 @@ int sim_run(cx_sched *s, const sim_config *c, sim_report *r)
             violation(&m, "next: %s", err.message);
         if (c->check_idle)
             check_idle(&m);
-        if (cx_sched_remaining(s) == 0 || r->violations > 20)
+        if (cx_scheduler_remaining(s) == 0 || r->violations > 20)
             break;
-        int64_t wake = cx_sched_wake_ms(s, m.now);
+        int64_t wake = cx_scheduler_wake_ms(s, m.now);
         int64_t t = m.nev ? m.ev[0].time : INT64_MAX;
         if (wake >= 0 && wake < t)
             t = wake;
         if (t == INT64_MAX) {
             violation(&m, "stalled: %zu tasks remain and nothing will happen",
-                      cx_sched_remaining(s));
+                      cx_scheduler_remaining(s));
             break;
         }
         if (t <= m.now && !m.nev) {
@@ -634,23 +634,24 @@ int sim_run(cx_sched *s, const sim_config *c, sim_report *r)
     r->end_ms = m.now;
     for (int i = 0; i < m.n; i++) {
         o_task *t = &m.t[i];
-        cx_sched_task_info info;
-        cx_sched_task_info_at(s, i, &info);
+        cx_scheduler_task_info info;
+        cx_scheduler_task_info_at(s, i, &info);
         if (t->ends > 1)
             violation(&m, "%s ended %d times", info.id, t->ends);
         if (t->ends == 0) {
             if (!m.stopped)
-                violation(&m, "%s never ended (%s)", info.id, cx_sched_state_name(info.state));
+                violation(&m, "%s never ended (%s)", info.id, cx_scheduler_state_name(info.state));
             r->not_run++;
         } else {
             r->ended[info.state]++;
         }
-        static const int expect[] = {[O_OK] = CX_SCHED_COMPLETE,
-                                     [O_FAILED] = CX_SCHED_FAILED,
-                                     [O_SKIPPED] = CX_SCHED_SKIPPED,
-                                     [O_BLOCKED] = CX_SCHED_BLOCKED};
+        static const int expect[] = {[O_OK] = CX_SCHEDULER_COMPLETE,
+                                     [O_FAILED] = CX_SCHEDULER_FAILED,
+                                     [O_SKIPPED] = CX_SCHEDULER_SKIPPED,
+                                     [O_BLOCKED] = CX_SCHEDULER_BLOCKED};
         if (t->state >= O_OK && (int)info.state != expect[t->state])
-            violation(&m, "%s: the scheduler says %s", info.id, cx_sched_state_name(info.state));
+            violation(&m, "%s: the scheduler says %s", info.id,
+                      cx_scheduler_state_name(info.state));
         if (t->state == O_RUNNING)
             violation(&m, "%s still running at the end", info.id);
     }
@@ -682,7 +683,7 @@ int sim_workload_random(sim_workload *w, uint64_t seed, size_t n)
         w->caps[b] = sim_rand(&rs) % 5 == 0 ? (int)n + 1 : 1 + (int)(sim_rand(&rs) % 4);
     }
     w->cfg.max_workers = 1 + (int)(sim_rand(&rs) % 8);
-    w->cfg.fairness = sim_rand(&rs) % 2 ? CX_SCHED_LEAST_LOADED : CX_SCHED_ROUND_ROBIN;
+    w->cfg.fairness = sim_rand(&rs) % 2 ? CX_SCHEDULER_LEAST_LOADED : CX_SCHEDULER_ROUND_ROBIN;
     w->cfg.seed = seed;
     w->cfg.jitter_percent = sim_rand(&rs) % 3 ? 10 : 0;
     w->latency_max_ms = 20 + (int)(sim_rand(&rs) % 400);
@@ -701,7 +702,7 @@ int sim_workload_random(sim_workload *w, uint64_t seed, size_t n)
     for (size_t i = 0; i < n; i++)
         snprintf(w->ids[i], sizeof w->ids[i], "t%05zu", i);
     for (size_t i = 0; i < n; i++) {
-        cx_sched_task_spec *sp = &w->specs[i];
+        cx_scheduler_task_spec *sp = &w->specs[i];
         sp->id = w->ids[i];
         sp->order = sim_rand(&rs) % 4 ? (int64_t)i : (int64_t)(sim_rand(&rs) % n);
         sp->backend = (int)(sim_rand(&rs) % (uint64_t)w->nb);
@@ -741,24 +742,24 @@ int sim_workload_random(sim_workload *w, uint64_t seed, size_t n)
     return w->launch_counts ? 0 : -1;
 }
 
-cx_sched *sim_workload_build(const sim_workload *w)
+cx_scheduler *sim_workload_build(const sim_workload *w)
 {
-    cx_sched_error err;
-    cx_sched *s = cx_sched_new(&w->cfg, &err);
+    cx_scheduler_error err;
+    cx_scheduler *s = cx_scheduler_new(&w->cfg, &err);
     if (!s)
         return NULL;
     for (int b = 0; b < w->nb; b++) {
-        if (cx_sched_add_backend(s, w->names[b], w->caps[b], &err) < 0)
+        if (cx_scheduler_add_backend(s, w->names[b], w->caps[b], &err) < 0)
             goto fail;
     }
     for (size_t i = 0; i < w->n; i++) {
-        if (cx_sched_add_task(s, &w->specs[i], &err) < 0)
+        if (cx_scheduler_add_task(s, &w->specs[i], &err) < 0)
             goto fail;
     }
     return s;
 fail:
     fprintf(stderr, "sim_workload_build: %s\n", err.message);
-    cx_sched_free(s);
+    cx_scheduler_free(s);
     return NULL;
 }
 
@@ -773,27 +774,27 @@ void sim_workload_free(sim_workload *w)
     memset(w, 0, sizeof *w);
 }
 
-sim_outcome sim_workload_script(void *ctx, const cx_sched_launch *l, int64_t now)
+sim_outcome sim_workload_script(void *ctx, const cx_scheduler_launch *l, int64_t now)
 {
     (void)now;
     sim_workload *w = ctx;
     int nth = w->launch_counts[l->task]++; /* interrupted and parked launches draw again */
     uint64_t rs = w->seed ^ ((uint64_t)l->task * 0x9e3779b97f4a7c15ULL) ^ ((uint64_t)nth << 48);
-    sim_outcome o = {CX_SCHED_OK, 1 + (int64_t)(sim_rand(&rs) % (uint64_t)w->latency_max_ms), 0,
+    sim_outcome o = {CX_SCHEDULER_OK, 1 + (int64_t)(sim_rand(&rs) % (uint64_t)w->latency_max_ms), 0,
                      NULL};
     int r = (int)(sim_rand(&rs) % 100);
     if (nth < 4 && r < w->p_park) {
-        o.outcome = CX_SCHED_PARK;
+        o.outcome = CX_SCHEDULER_PARK;
         o.park_ms = 100 + (int64_t)(sim_rand(&rs) % 900);
         o.class_name = "quota_exhausted";
     } else if (nth < 4 && r < w->p_park + w->p_interrupt) {
-        o.outcome = CX_SCHED_INTERRUPTED;
+        o.outcome = CX_SCHEDULER_INTERRUPTED;
         o.class_name = "interrupted";
     } else if (r < w->p_park + w->p_interrupt + w->p_retry) {
-        o.outcome = CX_SCHED_RETRY;
+        o.outcome = CX_SCHEDULER_RETRY;
         o.class_name = "timeout";
     } else if (r < w->p_park + w->p_interrupt + w->p_retry + w->p_fail) {
-        o.outcome = CX_SCHED_FAIL;
+        o.outcome = CX_SCHEDULER_FAIL;
         o.class_name = "schema";
     }
     return o;

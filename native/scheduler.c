@@ -1,7 +1,7 @@
 /* The worker scheduler's mechanics (sched.h; the rules are in docs/scheduler.md).
  *
- * Data layout, chosen so that cx_sched_next costs O(backends x locks per task) plus amortized heap
- * work, never a scan of all tasks:
+ * Data layout, chosen so that cx_scheduler_next costs O(backends x locks per task) plus amortized
+ * heap work, never a scan of all tasks:
  *   - each backend keeps a ready heap ordered by (order, index);
  *   - a task found lock-blocked leaves its ready heap and sleeps in the wait heap of the domain
  *     that blocked it; it is woken only when that domain's holders or reservations change;
@@ -12,7 +12,7 @@
  *   - backoffs wait in one heap ordered by their end; free worker slots in a min-heap.
  * Every heap gets its full capacity at seal, so next and finish never allocate (except to intern
  * a new failure class name). */
-#include "sched.h"
+#include "scheduler.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -25,7 +25,7 @@
 
 /* ---------------------------------------------------------------- errors */
 
-static int fail(cx_sched_error *e, const char *cls, const char *fmt, ...)
+static int fail(cx_scheduler_error *e, const char *cls, const char *fmt, ...)
 {
     if (e) {
         va_list ap;
@@ -166,7 +166,7 @@ typedef struct backend {
     heap ready;         /* task indexes by (order, index) */
     int ready_cap;
     int sleep_head; /* sleeping tasks of this backend (a list through task.sl_next) */
-    size_t counts[CX_SCHED_NSTATES];
+    size_t counts[CX_SCHEDULER_NSTATES];
 } backend;
 
 typedef struct task {
@@ -179,7 +179,7 @@ typedef struct task {
     char **dep_ids;
     int ndeps;
     int lock_first, nlocks;
-    cx_sched_state state;
+    cx_scheduler_state state;
     int pending; /* dependencies not yet complete */
     int attempts;
     int worker;
@@ -196,8 +196,8 @@ typedef struct task {
     int blocked; /* index in s->blocked, or NONE */
 } task;
 
-struct cx_sched {
-    cx_sched_config cfg;
+struct cx_scheduler {
+    cx_scheduler_config cfg;
     backend *b;
     int nb, capb;
     task *t;
@@ -212,20 +212,20 @@ struct cx_sched {
     char **classes;
     int nclasses, capclasses;
     int sealed, stopped;
-    int broken; /* a seal ran out of memory: only cx_sched_free is allowed */
+    int broken; /* a seal ran out of memory: only cx_scheduler_free is allowed */
     int64_t now;
     int64_t next_ticket;
     heap backoff;
     heap slots;
-    size_t counts[CX_SCHED_NSTATES];
+    size_t counts[CX_SCHEDULER_NSTATES];
     int rr_next;
     int *dep_off, *dep_list; /* dependents, CSR */
     int *kdep_off, *kdep;    /* known dependencies (deduplicated), CSR */
-    cx_sched_blocked *blocked;
+    cx_scheduler_blocked *blocked;
     int nblocked;
-    cx_sched_skip *skips;
+    cx_scheduler_skip *skips;
     int nskips;
-    cx_sched_move *moves;
+    cx_scheduler_move *moves;
     int nmoves;
     int *scratch; /* nt ints */
     int *dirty;   /* nd ints */
@@ -236,7 +236,7 @@ struct cx_sched {
 
 enum heap_kind { H_READY, H_BACKOFF, H_RES, H_SLEEP, H_SLOT };
 
-static int h_less(const cx_sched *s, enum heap_kind k, int a, int b)
+static int h_less(const cx_scheduler *s, enum heap_kind k, int a, int b)
 {
     switch (k) {
     case H_READY: {
@@ -256,7 +256,7 @@ static int h_less(const cx_sched *s, enum heap_kind k, int a, int b)
     return 0;
 }
 
-static int *h_pos(cx_sched *s, enum heap_kind k, int item)
+static int *h_pos(cx_scheduler *s, enum heap_kind k, int item)
 {
     switch (k) {
     case H_READY:
@@ -273,7 +273,7 @@ static int *h_pos(cx_sched *s, enum heap_kind k, int item)
     return NULL;
 }
 
-static void h_set(cx_sched *s, enum heap_kind k, heap *h, int i, int item)
+static void h_set(cx_scheduler *s, enum heap_kind k, heap *h, int i, int item)
 {
     h->v[i] = item;
     int *p = h_pos(s, k, item);
@@ -281,7 +281,7 @@ static void h_set(cx_sched *s, enum heap_kind k, heap *h, int i, int item)
         *p = i;
 }
 
-static void h_up(cx_sched *s, enum heap_kind k, heap *h, int i)
+static void h_up(cx_scheduler *s, enum heap_kind k, heap *h, int i)
 {
     int item = h->v[i];
     while (i > 0) {
@@ -294,7 +294,7 @@ static void h_up(cx_sched *s, enum heap_kind k, heap *h, int i)
     h_set(s, k, h, i, item);
 }
 
-static void h_down(cx_sched *s, enum heap_kind k, heap *h, int i)
+static void h_down(cx_scheduler *s, enum heap_kind k, heap *h, int i)
 {
     int item = h->v[i];
     for (;;) {
@@ -312,13 +312,13 @@ static void h_down(cx_sched *s, enum heap_kind k, heap *h, int i)
 }
 
 /* Capacity is reserved at seal: pushes never fail. */
-static void h_push(cx_sched *s, enum heap_kind k, heap *h, int item)
+static void h_push(cx_scheduler *s, enum heap_kind k, heap *h, int item)
 {
     h->v[h->n++] = item;
     h_up(s, k, h, h->n - 1);
 }
 
-static void h_remove(cx_sched *s, enum heap_kind k, heap *h, int i)
+static void h_remove(cx_scheduler *s, enum heap_kind k, heap *h, int i)
 {
     int item = h->v[i];
     int last = h->v[--h->n];
@@ -341,32 +341,32 @@ static int h_top(const heap *h)
 
 /* ---------------------------------------------------------------- names */
 
-static const char *const state_names[CX_SCHED_NSTATES] = {
+static const char *const state_names[CX_SCHEDULER_NSTATES] = {
     "waiting", "ready", "backoff", "running", "complete", "failed", "skipped", "blocked"};
 static const char *const outcome_names[] = {"ok", "retry", "failed", "interrupted", "park"};
 
-const char *cx_sched_state_name(cx_sched_state st)
+const char *cx_scheduler_state_name(cx_scheduler_state st)
 {
-    return (unsigned)st < CX_SCHED_NSTATES ? state_names[st] : "unknown";
+    return (unsigned)st < CX_SCHEDULER_NSTATES ? state_names[st] : "unknown";
 }
 
-const char *cx_sched_outcome_name(cx_sched_outcome o)
+const char *cx_scheduler_outcome_name(cx_scheduler_outcome o)
 {
-    return (unsigned)o <= CX_SCHED_PARK ? outcome_names[o] : "unknown";
+    return (unsigned)o <= CX_SCHEDULER_PARK ? outcome_names[o] : "unknown";
 }
 
-int cx_sched_outcome_from_name(const char *name, cx_sched_outcome *out)
+int cx_scheduler_outcome_from_name(const char *name, cx_scheduler_outcome *out)
 {
-    for (int i = 0; i <= CX_SCHED_PARK; i++) {
+    for (int i = 0; i <= CX_SCHEDULER_PARK; i++) {
         if (name && strcmp(name, outcome_names[i]) == 0) {
-            *out = (cx_sched_outcome)i;
+            *out = (cx_scheduler_outcome)i;
             return 0;
         }
     }
     return -1;
 }
 
-int cx_sched_lock_parse(const char *key, size_t *domain_len)
+int cx_scheduler_lock_parse(const char *key, size_t *domain_len)
 {
     const char *colon = strrchr(key, ':');
     if (colon && (strcmp(colon + 1, "read") == 0 || strcmp(colon + 1, "write") == 0)) {
@@ -379,22 +379,22 @@ int cx_sched_lock_parse(const char *key, size_t *domain_len)
 
 /* ---------------------------------------------------------------- lifecycle */
 
-cx_sched *cx_sched_new(const cx_sched_config *cfg, cx_sched_error *e)
+cx_scheduler *cx_scheduler_new(const cx_scheduler_config *cfg, cx_scheduler_error *e)
 {
     if (!cfg || cfg->max_workers < 1) {
         fail(e, "invalid_argument", "max_workers must be >= 1");
         return NULL;
     }
-    if (cfg->fairness != CX_SCHED_ROUND_ROBIN && cfg->fairness != CX_SCHED_LEAST_LOADED) {
+    if (cfg->fairness != CX_SCHEDULER_ROUND_ROBIN && cfg->fairness != CX_SCHEDULER_LEAST_LOADED) {
         fail(e, "invalid_argument", "unknown fairness");
         return NULL;
     }
-    if (cfg->jitter_percent < 0 || cfg->jitter_percent > CX_SCHED_MAX_JITTER_PERCENT) {
+    if (cfg->jitter_percent < 0 || cfg->jitter_percent > CX_SCHEDULER_MAX_JITTER_PERCENT) {
         fail(e, "invalid_argument", "jitter_percent must be within 0..%d",
-             CX_SCHED_MAX_JITTER_PERCENT);
+             CX_SCHEDULER_MAX_JITTER_PERCENT);
         return NULL;
     }
-    cx_sched *s = calloc(1, sizeof *s);
+    cx_scheduler *s = calloc(1, sizeof *s);
     if (!s) {
         NOMEM(e);
         return NULL;
@@ -404,7 +404,7 @@ cx_sched *cx_sched_new(const cx_sched_config *cfg, cx_sched_error *e)
     return s;
 }
 
-void cx_sched_free(cx_sched *s)
+void cx_scheduler_free(cx_scheduler *s)
 {
     if (!s)
         return;
@@ -464,7 +464,7 @@ void cx_sched_free(cx_sched *s)
 
 /* ---------------------------------------------------------------- building */
 
-static int before_seal(const cx_sched *s, cx_sched_error *e)
+static int before_seal(const cx_scheduler *s, cx_scheduler_error *e)
 {
     if (s->broken)
         return fail(e, "invalid_state", "a previous seal failed: the scheduler is unusable");
@@ -473,7 +473,7 @@ static int before_seal(const cx_sched *s, cx_sched_error *e)
     return 0;
 }
 
-int cx_sched_add_backend(cx_sched *s, const char *name, int cap, cx_sched_error *e)
+int cx_scheduler_add_backend(cx_scheduler *s, const char *name, int cap, cx_scheduler_error *e)
 {
     if (before_seal(s, e) != 0)
         return -1;
@@ -499,7 +499,7 @@ int cx_sched_add_backend(cx_sched *s, const char *name, int cap, cx_sched_error 
     return s->nb++;
 }
 
-static int intern_domain(cx_sched *s, const char *key, size_t len)
+static int intern_domain(cx_scheduler *s, const char *key, size_t len)
 {
     int d = map_get(&s->domain_ids, key, len);
     if (d != NONE)
@@ -520,7 +520,8 @@ static int intern_domain(cx_sched *s, const char *key, size_t len)
     return s->nd++;
 }
 
-static int validate_spec(const cx_sched *s, const cx_sched_task_spec *sp, cx_sched_error *e)
+static int validate_spec(const cx_scheduler *s, const cx_scheduler_task_spec *sp,
+                         cx_scheduler_error *e)
 {
     if (!sp || !sp->id || !sp->id[0])
         return fail(e, "invalid_argument", "a task needs a non-empty id");
@@ -552,14 +553,14 @@ static int validate_spec(const cx_sched *s, const cx_sched_task_spec *sp, cx_sch
 
 /* Lock entries of the task: one per domain (a domain named twice is locked once, for write if
  * any of its keys writes). */
-static int add_locks(cx_sched *s, int ti, const cx_sched_task_spec *sp)
+static int add_locks(cx_scheduler *s, int ti, const cx_scheduler_task_spec *sp)
 {
     task *t = &s->t[ti];
     t->lock_first = s->nle;
     t->nlocks = 0;
     for (size_t i = 0; i < sp->n_locks; i++) {
         size_t len;
-        int write = cx_sched_lock_parse(sp->locks[i], &len);
+        int write = cx_scheduler_lock_parse(sp->locks[i], &len);
         int d = intern_domain(s, sp->locks[i], len);
         if (d < 0)
             return -1;
@@ -590,7 +591,7 @@ static void task_free_parts(task *t)
     free(t->dep_ids);
 }
 
-int cx_sched_add_task(cx_sched *s, const cx_sched_task_spec *sp, cx_sched_error *e)
+int cx_scheduler_add_task(cx_scheduler *s, const cx_scheduler_task_spec *sp, cx_scheduler_error *e)
 {
     if (before_seal(s, e) != 0 || validate_spec(s, sp, e) != 0)
         return -1;
@@ -630,7 +631,7 @@ int cx_sched_add_task(cx_sched *s, const cx_sched_task_spec *sp, cx_sched_error 
             t->cands[t->ncands++] = sp->alternatives[i];
     }
     t->max_retries = sp->max_retries;
-    t->state = CX_SCHED_WAITING;
+    t->state = CX_SCHEDULER_WAITING;
     t->worker = 0;
     t->ticket = NO_TICKET;
     t->sleep_ent = t->sl_prev = t->sl_next = NONE;
@@ -638,12 +639,12 @@ int cx_sched_add_task(cx_sched *s, const cx_sched_task_spec *sp, cx_sched_error 
     t->entered = t->ready_ms = t->started = t->finished = t->retry_at = t->last_backoff = -1;
     t->queued_ms = -1;
     t->ancestor = t->blocked = NONE;
-    s->counts[CX_SCHED_WAITING]++;
-    s->b[t->backend].counts[CX_SCHED_WAITING]++;
+    s->counts[CX_SCHEDULER_WAITING]++;
+    s->b[t->backend].counts[CX_SCHEDULER_WAITING]++;
     return s->nt++;
 }
 
-int cx_sched_add_satisfied(cx_sched *s, const char *id, cx_sched_error *e)
+int cx_scheduler_add_satisfied(cx_scheduler *s, const char *id, cx_scheduler_error *e)
 {
     if (before_seal(s, e) != 0)
         return -1;
@@ -664,7 +665,7 @@ int cx_sched_add_satisfied(cx_sched *s, const char *id, cx_sched_error *e)
 
 /* ---------------------------------------------------------------- state bookkeeping */
 
-static void set_state(cx_sched *s, int ti, cx_sched_state st)
+static void set_state(cx_scheduler *s, int ti, cx_scheduler_state st)
 {
     task *t = &s->t[ti];
     s->counts[t->state]--;
@@ -674,17 +675,17 @@ static void set_state(cx_sched *s, int ti, cx_sched_state st)
     s->b[t->backend].counts[st]++;
 }
 
-static void move_backend(cx_sched *s, int ti, int to)
+static void move_backend(cx_scheduler *s, int ti, int to)
 {
     task *t = &s->t[ti];
     if (s->nmoves < s->nt)
-        s->moves[s->nmoves++] = (cx_sched_move){ti, t->backend, to};
+        s->moves[s->nmoves++] = (cx_scheduler_move){ti, t->backend, to};
     s->b[t->backend].counts[t->state]--;
     t->backend = to;
     s->b[to].counts[t->state]++;
 }
 
-static int parked(const cx_sched *s, int b)
+static int parked(const cx_scheduler *s, int b)
 {
     return s->b[b].park_until > s->now;
 }
@@ -695,7 +696,7 @@ static int64_t max64(int64_t a, int64_t b)
 }
 
 /* The first candidate backend that is not parked, or NONE. */
-static int unparked_candidate(const cx_sched *s, const task *t)
+static int unparked_candidate(const cx_scheduler *s, const task *t)
 {
     for (int i = 0; i < t->ncands; i++) {
         if (!parked(s, t->cands[i]))
@@ -707,10 +708,10 @@ static int unparked_candidate(const cx_sched *s, const task *t)
 /* The task is queued (its dependencies are met, its backoff is over, or its attempt did not
  * count) as of `origin`. On a parked backend it moves to an unparked alternative if it has one;
  * the queue time starts when it became ready or when the park of its backend ended. */
-static void enter_ready(cx_sched *s, int ti, int64_t origin)
+static void enter_ready(cx_scheduler *s, int ti, int64_t origin)
 {
     task *t = &s->t[ti];
-    set_state(s, ti, CX_SCHED_READY);
+    set_state(s, ti, CX_SCHEDULER_READY);
     if (parked(s, t->backend) && t->ncands > 1) {
         int to = unparked_candidate(s, t);
         if (to != NONE && to != t->backend)
@@ -723,13 +724,13 @@ static void enter_ready(cx_sched *s, int ti, int64_t origin)
 
 /* ---------------------------------------------------------------- locks */
 
-static int64_t ticket_of(const cx_sched *s, const heap *h)
+static int64_t ticket_of(const cx_scheduler *s, const heap *h)
 {
     return h->n ? s->t[s->le[h->v[0]].task].ticket : NO_TICKET;
 }
 
 /* Whether lock entry e may be taken now by its task (see the header comment). */
-static int lock_blocked(const cx_sched *s, const lock_ent *e)
+static int lock_blocked(const cx_scheduler *s, const lock_ent *e)
 {
     const domain *d = &s->d[e->domain];
     int64_t key = s->t[e->task].ticket;
@@ -740,7 +741,7 @@ static int lock_blocked(const cx_sched *s, const lock_ent *e)
     return e->write && (d->readers || ticket_of(s, &d->res_r) < key);
 }
 
-static int first_blocking(const cx_sched *s, const task *t)
+static int first_blocking(const cx_scheduler *s, const task *t)
 {
     for (int i = 0; i < t->nlocks; i++) {
         if (lock_blocked(s, &s->le[t->lock_first + i]))
@@ -749,7 +750,7 @@ static int first_blocking(const cx_sched *s, const task *t)
     return NONE;
 }
 
-static void mark_dirty(cx_sched *s, int d)
+static void mark_dirty(cx_scheduler *s, int d)
 {
     if (!s->d[d].dirty) {
         s->d[d].dirty = 1;
@@ -757,7 +758,7 @@ static void mark_dirty(cx_sched *s, int d)
     }
 }
 
-static void sleeper_link(cx_sched *s, int ti)
+static void sleeper_link(cx_scheduler *s, int ti)
 {
     task *t = &s->t[ti];
     backend *b = &s->b[t->backend];
@@ -768,7 +769,7 @@ static void sleeper_link(cx_sched *s, int ti)
     b->sleep_head = ti;
 }
 
-static void sleeper_unlink(cx_sched *s, int ti)
+static void sleeper_unlink(cx_scheduler *s, int ti)
 {
     task *t = &s->t[ti];
     if (t->sl_prev != NONE)
@@ -780,19 +781,19 @@ static void sleeper_unlink(cx_sched *s, int ti)
     t->sl_prev = t->sl_next = NONE;
 }
 
-static heap *res_heap(cx_sched *s, const lock_ent *e)
+static heap *res_heap(cx_scheduler *s, const lock_ent *e)
 {
     return e->write ? &s->d[e->domain].res_w : &s->d[e->domain].res_r;
 }
 
-static heap *sleep_heap(cx_sched *s, const lock_ent *e)
+static heap *sleep_heap(cx_scheduler *s, const lock_ent *e)
 {
     return e->write ? &s->d[e->domain].sleep_w : &s->d[e->domain].sleep_r;
 }
 
 /* A queued task found lock-blocked on entry `e`: it takes a ticket (reserving every domain it
  * locks) if it has none, leaves the ready heap and sleeps on e's domain. */
-static void block_task(cx_sched *s, int ti, int e)
+static void block_task(cx_scheduler *s, int ti, int e)
 {
     task *t = &s->t[ti];
     if (t->ticket == NO_TICKET) {
@@ -808,7 +809,7 @@ static void block_task(cx_sched *s, int ti, int e)
     sleeper_link(s, ti);
 }
 
-static void wake_task(cx_sched *s, int ti)
+static void wake_task(cx_scheduler *s, int ti)
 {
     task *t = &s->t[ti];
     lock_ent *e = &s->le[t->sleep_ent];
@@ -821,7 +822,7 @@ static void wake_task(cx_sched *s, int ti)
 /* Wakes the sleepers of domain d that its lock would now admit: readers with a ticket earlier
  * than every writer reservation (when no writer holds it), and the earliest reservation when it
  * is a writer and nothing holds the domain. */
-static void domain_wake(cx_sched *s, int di)
+static void domain_wake(cx_scheduler *s, int di)
 {
     domain *d = &s->d[di];
     if (d->writers)
@@ -836,7 +837,7 @@ static void domain_wake(cx_sched *s, int di)
     }
 }
 
-static void wake_dirty(cx_sched *s)
+static void wake_dirty(cx_scheduler *s)
 {
     for (int i = 0; i < s->ndirty; i++) {
         s->d[s->dirty[i]].dirty = 0;
@@ -846,7 +847,7 @@ static void wake_dirty(cx_sched *s)
 }
 
 /* Drops the task's reservations; a sleeping task goes back to its backend's ready heap. */
-static void clear_ticket(cx_sched *s, int ti)
+static void clear_ticket(cx_scheduler *s, int ti)
 {
     task *t = &s->t[ti];
     if (t->ticket == NO_TICKET)
@@ -874,7 +875,7 @@ static void clear_ticket(cx_sched *s, int ti)
  * A task the park was holding (ready_ms in the future) counts its queue time from the moment
  * it could run elsewhere: now when b has just been parked, else the end of its new backend's
  * park. */
-static void sweep_parked(cx_sched *s, int b, int parked_now)
+static void sweep_parked(cx_scheduler *s, int b, int parked_now)
 {
     backend *p = &s->b[b];
     int n = 0;
@@ -897,7 +898,7 @@ static void sweep_parked(cx_sched *s, int b, int parked_now)
 /* Backend b launches nothing before `until`. Its queued tasks give up their reservations; those
  * with an unparked alternative move there, the others count their queue time from the end of
  * the park. */
-static void park_backend(cx_sched *s, int b, int64_t until)
+static void park_backend(cx_scheduler *s, int b, int64_t until)
 {
     backend *p = &s->b[b];
     if (until <= p->park_until || until <= s->now)
@@ -917,7 +918,7 @@ static void park_backend(cx_sched *s, int b, int64_t until)
 
 /* ---------------------------------------------------------------- time */
 
-static void advance(cx_sched *s, int64_t now)
+static void advance(cx_scheduler *s, int64_t now)
 {
     if (now > s->now)
         s->now = now;
@@ -952,13 +953,13 @@ static uint64_t splitmix64(uint64_t x)
     return x ^ (x >> 31);
 }
 
-int64_t cx_sched_backoff_ms(const cx_sched *s, const char *task_id, int attempt)
+int64_t cx_scheduler_backoff_ms(const cx_scheduler *s, const char *task_id, int attempt)
 {
-    int64_t base = attempt >= 4   ? CX_SCHED_BACKOFF_MAX_MS
-                   : attempt <= 1 ? CX_SCHED_BACKOFF_BASE_MS
-                                  : (int64_t)CX_SCHED_BACKOFF_BASE_MS << (attempt - 1);
-    if (base > CX_SCHED_BACKOFF_MAX_MS)
-        base = CX_SCHED_BACKOFF_MAX_MS;
+    int64_t base = attempt >= 4   ? CX_SCHEDULER_BACKOFF_MAX_MS
+                   : attempt <= 1 ? CX_SCHEDULER_BACKOFF_BASE_MS
+                                  : (int64_t)CX_SCHEDULER_BACKOFF_BASE_MS << (attempt - 1);
+    if (base > CX_SCHEDULER_BACKOFF_MAX_MS)
+        base = CX_SCHEDULER_BACKOFF_MAX_MS;
     uint64_t span = (uint64_t)(base * s->cfg.jitter_percent / 100);
     if (span == 0)
         return base;
@@ -970,7 +971,7 @@ int64_t cx_sched_backoff_ms(const cx_sched *s, const char *task_id, int attempt)
 /* ---------------------------------------------------------------- seal */
 
 /* Iterative Tarjan over the edges task -> known dependency; comp[i] = component id. */
-static int tarjan(cx_sched *s, int *comp)
+static int tarjan(cx_scheduler *s, int *comp)
 {
     int n = s->nt;
     int *idx = malloc((size_t)n * sizeof *idx), *low = malloc((size_t)n * sizeof *low);
@@ -1029,7 +1030,7 @@ static int tarjan(cx_sched *s, int *comp)
 
 /* Resolves dependency ids to the CSR kdep (deduplicated, in stored order) and builds the
  * dependents CSR. unknown[i] = 1 when task i has a dependency neither in the run nor satisfied. */
-static int resolve_deps(cx_sched *s, char *unknown)
+static int resolve_deps(cx_scheduler *s, char *unknown)
 {
     int n = s->nt;
     size_t total = 0;
@@ -1080,7 +1081,7 @@ static int resolve_deps(cx_sched *s, char *unknown)
 
 /* A shortest cycle through task v inside its component (BFS over dependency edges): writes the
  * tasks, v first, into out and returns their number. */
-static int shortest_cycle(cx_sched *s, int v, const int *comp, int *parent, int *out)
+static int shortest_cycle(cx_scheduler *s, int v, const int *comp, int *parent, int *out)
 {
     int *q = s->scratch, head = 0, tail = 0;
     int found = NONE;
@@ -1154,11 +1155,11 @@ static void tb_add(textbuf *b, const char *str)
 
 #define CYCLE_SHOWN 12
 
-static int describe_blocked(cx_sched *s, int ti, const char *blocked, const int *comp, int cyclic,
-                            int *parent, int *cycle_buf)
+static int describe_blocked(cx_scheduler *s, int ti, const char *blocked, const int *comp,
+                            int cyclic, int *parent, int *cycle_buf)
 {
     task *t = &s->t[ti];
-    cx_sched_blocked *out = &s->blocked[s->nblocked];
+    cx_scheduler_blocked *out = &s->blocked[s->nblocked];
     memset(out, 0, sizeof *out);
     out->task = ti;
     out->id = t->id;
@@ -1217,7 +1218,7 @@ static int describe_blocked(cx_sched *s, int ti, const char *blocked, const int 
     return 0;
 }
 
-static int alloc_heaps(cx_sched *s)
+static int alloc_heaps(cx_scheduler *s)
 {
     int n = s->nt;
     for (int i = 0; i < n; i++) {
@@ -1260,7 +1261,7 @@ static int alloc_heaps(cx_sched *s)
 }
 
 /* Marks blocked tasks: an unknown dependency, a cycle, or a blocked dependency (transitively). */
-static int find_blocked(cx_sched *s, char *blocked, char *cyclic, int *comp)
+static int find_blocked(cx_scheduler *s, char *blocked, char *cyclic, int *comp)
 {
     int n = s->nt;
     int ncomp = tarjan(s, comp);
@@ -1296,7 +1297,7 @@ static int find_blocked(cx_sched *s, char *blocked, char *cyclic, int *comp)
     return 0;
 }
 
-int cx_sched_seal(cx_sched *s, int64_t now_ms, cx_sched_error *e)
+int cx_scheduler_seal(cx_scheduler *s, int64_t now_ms, cx_scheduler_error *e)
 {
     if (before_seal(s, e) != 0)
         return -1;
@@ -1321,7 +1322,7 @@ int cx_sched_seal(cx_sched *s, int64_t now_ms, cx_sched_error *e)
         task *t = &s->t[i];
         t->entered = now_ms;
         if (blocked[i]) {
-            set_state(s, i, CX_SCHED_BLOCKED);
+            set_state(s, i, CX_SCHEDULER_BLOCKED);
             continue;
         }
         t->pending = s->kdep_off[i + 1] - s->kdep_off[i];
@@ -1337,18 +1338,18 @@ done:
     free(parent);
     free(cycle_buf);
     if (rc < 0) {
-        s->broken = 1; /* cx_sched_free releases what was made */
+        s->broken = 1; /* cx_scheduler_free releases what was made */
         return NOMEM(e);
     }
     return rc;
 }
 
-size_t cx_sched_blocked_count(const cx_sched *s)
+size_t cx_scheduler_blocked_count(const cx_scheduler *s)
 {
     return (size_t)s->nblocked;
 }
 
-const cx_sched_blocked *cx_sched_blocked_at(const cx_sched *s, size_t i)
+const cx_scheduler_blocked *cx_scheduler_blocked_at(const cx_scheduler *s, size_t i)
 {
     return i < (size_t)s->nblocked ? &s->blocked[i] : NULL;
 }
@@ -1356,7 +1357,7 @@ const cx_sched_blocked *cx_sched_blocked_at(const cx_sched *s, size_t i)
 /* ---------------------------------------------------------------- next */
 
 /* The first queued task of backend b that its locks admit; lock-blocked ones go to sleep. */
-static int head_startable(cx_sched *s, int b)
+static int head_startable(cx_scheduler *s, int b)
 {
     heap *h = &s->b[b].ready;
     while (h->n) {
@@ -1369,13 +1370,13 @@ static int head_startable(cx_sched *s, int b)
     return NONE;
 }
 
-static int eligible(const cx_sched *s, int b)
+static int eligible(const cx_scheduler *s, int b)
 {
-    return s->b[b].counts[CX_SCHED_RUNNING] < (size_t)s->b[b].cap && !parked(s, b) &&
+    return s->b[b].counts[CX_SCHEDULER_RUNNING] < (size_t)s->b[b].cap && !parked(s, b) &&
            s->b[b].ready.n > 0;
 }
 
-static void launch(cx_sched *s, int ti, cx_sched_launch *out)
+static void launch(cx_scheduler *s, int ti, cx_scheduler_launch *out)
 {
     task *t = &s->t[ti];
     int b = t->backend;
@@ -1391,7 +1392,7 @@ static void launch(cx_sched *s, int ti, cx_sched_launch *out)
     }
     clear_ticket(s, ti);
     wake_dirty(s);
-    set_state(s, ti, CX_SCHED_RUNNING);
+    set_state(s, ti, CX_SCHEDULER_RUNNING);
     t->attempts++;
     t->worker = slot;
     t->started = s->now;
@@ -1410,7 +1411,7 @@ static void launch(cx_sched *s, int ti, cx_sched_launch *out)
 }
 
 /* round_robin: the first backend with a startable task, from the one after the last launch. */
-static int pick_round_robin(cx_sched *s)
+static int pick_round_robin(cx_scheduler *s)
 {
     for (int k = 0; k < s->nb; k++) {
         int b = (s->rr_next + k) % s->nb;
@@ -1423,7 +1424,7 @@ static int pick_round_robin(cx_sched *s)
 
 /* least_loaded: among backends with a startable task, the one with the fewest running; ties go
  * to the earliest (order, index) of their heads. */
-static int pick_least_loaded_once(cx_sched *s)
+static int pick_least_loaded_once(cx_scheduler *s)
 {
     int pick = NONE;
     size_t best_running = 0;
@@ -1431,7 +1432,7 @@ static int pick_least_loaded_once(cx_sched *s)
         int ti = eligible(s, b) ? head_startable(s, b) : NONE;
         if (ti == NONE)
             continue;
-        size_t running = s->b[b].counts[CX_SCHED_RUNNING];
+        size_t running = s->b[b].counts[CX_SCHEDULER_RUNNING];
         if (pick == NONE || running < best_running ||
             (running == best_running && h_less(s, H_READY, ti, pick))) {
             pick = ti;
@@ -1441,7 +1442,7 @@ static int pick_least_loaded_once(cx_sched *s)
     return pick;
 }
 
-static int pick_least_loaded(cx_sched *s)
+static int pick_least_loaded(cx_scheduler *s)
 {
     for (;;) {
         int pick = pick_least_loaded_once(s);
@@ -1454,7 +1455,8 @@ static int pick_least_loaded(cx_sched *s)
     }
 }
 
-int cx_sched_next(cx_sched *s, int64_t now_ms, cx_sched_launch *out, cx_sched_error *e)
+int cx_scheduler_next(cx_scheduler *s, int64_t now_ms, cx_scheduler_launch *out,
+                      cx_scheduler_error *e)
 {
     if (!s->sealed || s->broken)
         return fail(e, "invalid_state", "seal the scheduler before launching tasks");
@@ -1462,7 +1464,8 @@ int cx_sched_next(cx_sched *s, int64_t now_ms, cx_sched_launch *out, cx_sched_er
     s->nmoves = 0;
     if (s->stopped || s->slots.n == 0)
         return 0;
-    int pick = s->cfg.fairness == CX_SCHED_ROUND_ROBIN ? pick_round_robin(s) : pick_least_loaded(s);
+    int pick =
+        s->cfg.fairness == CX_SCHEDULER_ROUND_ROBIN ? pick_round_robin(s) : pick_least_loaded(s);
     if (pick == NONE)
         return 0;
     launch(s, pick, out);
@@ -1471,7 +1474,7 @@ int cx_sched_next(cx_sched *s, int64_t now_ms, cx_sched_launch *out, cx_sched_er
 
 /* ---------------------------------------------------------------- finish */
 
-static const char *intern_class(cx_sched *s, const char *name)
+static const char *intern_class(cx_scheduler *s, const char *name)
 {
     size_t len = strlen(name);
     int i = map_get(&s->class_ids, name, len);
@@ -1488,7 +1491,7 @@ static const char *intern_class(cx_sched *s, const char *name)
     return copy;
 }
 
-static void release(cx_sched *s, int ti)
+static void release(cx_scheduler *s, int ti)
 {
     task *t = &s->t[ti];
     h_push(s, H_SLOT, &s->slots, t->worker);
@@ -1503,7 +1506,7 @@ static void release(cx_sched *s, int ti)
     }
 }
 
-static void skip_dependents(cx_sched *s, int failed)
+static void skip_dependents(cx_scheduler *s, int failed)
 {
     int *q = s->scratch, tail = 0;
     q[tail++] = failed;
@@ -1511,39 +1514,39 @@ static void skip_dependents(cx_sched *s, int failed)
         int u = q[head];
         for (int j = s->dep_off[u]; j < s->dep_off[u + 1]; j++) {
             int w = s->dep_list[j];
-            if (s->t[w].state != CX_SCHED_WAITING)
+            if (s->t[w].state != CX_SCHEDULER_WAITING)
                 continue;
-            set_state(s, w, CX_SCHED_SKIPPED);
+            set_state(s, w, CX_SCHEDULER_SKIPPED);
             s->t[w].ancestor = failed;
             s->t[w].finished = s->now;
-            s->skips[s->nskips++] = (cx_sched_skip){w, failed};
+            s->skips[s->nskips++] = (cx_scheduler_skip){w, failed};
             q[tail++] = w;
         }
     }
 }
 
-static void complete(cx_sched *s, int ti)
+static void complete(cx_scheduler *s, int ti)
 {
     for (int j = s->dep_off[ti]; j < s->dep_off[ti + 1]; j++) {
         int w = s->dep_list[j];
-        if (s->t[w].state == CX_SCHED_WAITING && --s->t[w].pending == 0)
+        if (s->t[w].state == CX_SCHEDULER_WAITING && --s->t[w].pending == 0)
             enter_ready(s, w, s->now);
     }
 }
 
-int cx_sched_finish(cx_sched *s, int ti, cx_sched_outcome outcome, int64_t now_ms,
-                    const cx_sched_finish_opts *opts, cx_sched_finish_result *res,
-                    cx_sched_error *e)
+int cx_scheduler_finish(cx_scheduler *s, int ti, cx_scheduler_outcome outcome, int64_t now_ms,
+                        const cx_scheduler_finish_opts *opts, cx_scheduler_finish_result *res,
+                        cx_scheduler_error *e)
 {
     if (!s->sealed || s->broken)
         return fail(e, "invalid_state", "the scheduler is not sealed");
     if (ti < 0 || ti >= s->nt)
         return fail(e, "invalid_argument", "no task with index %d", ti);
     task *t = &s->t[ti];
-    if (t->state != CX_SCHED_RUNNING)
+    if (t->state != CX_SCHEDULER_RUNNING)
         return fail(e, "invalid_state", "task '%s' is not running (it is %s)", t->id,
                     state_names[t->state]);
-    if ((unsigned)outcome > CX_SCHED_PARK)
+    if ((unsigned)outcome > CX_SCHEDULER_PARK)
         return fail(e, "invalid_argument", "unknown outcome %d", (int)outcome);
     const char *cls = NULL;
     if (opts && opts->class_name && !(cls = intern_class(s, opts->class_name)))
@@ -1555,15 +1558,15 @@ int cx_sched_finish(cx_sched *s, int ti, cx_sched_outcome outcome, int64_t now_m
     t->finished = s->now;
     memset(res, 0, sizeof *res);
     switch (outcome) {
-    case CX_SCHED_OK:
-        set_state(s, ti, CX_SCHED_COMPLETE);
+    case CX_SCHEDULER_OK:
+        set_state(s, ti, CX_SCHEDULER_COMPLETE);
         complete(s, ti);
         break;
-    case CX_SCHED_RETRY:
+    case CX_SCHEDULER_RETRY:
         t->last_class = cls;
         if (t->attempts <= t->max_retries) {
-            int64_t backoff = cx_sched_backoff_ms(s, t->id, t->attempts);
-            set_state(s, ti, CX_SCHED_BACKOFF);
+            int64_t backoff = cx_scheduler_backoff_ms(s, t->id, t->attempts);
+            set_state(s, ti, CX_SCHEDULER_BACKOFF);
             t->retry_at = s->now + backoff;
             t->last_backoff = backoff;
             t->retry_reason = cls ? cls : "retry";
@@ -1571,22 +1574,22 @@ int cx_sched_finish(cx_sched *s, int ti, cx_sched_outcome outcome, int64_t now_m
             res->backoff_ms = backoff;
             res->retry_at_ms = t->retry_at;
         } else {
-            set_state(s, ti, CX_SCHED_FAILED);
+            set_state(s, ti, CX_SCHEDULER_FAILED);
             skip_dependents(s, ti);
         }
         break;
-    case CX_SCHED_FAIL:
+    case CX_SCHEDULER_FAIL:
         t->last_class = cls;
-        set_state(s, ti, CX_SCHED_FAILED);
+        set_state(s, ti, CX_SCHEDULER_FAILED);
         skip_dependents(s, ti);
         break;
-    case CX_SCHED_INTERRUPTED:
-    case CX_SCHED_PARK:
+    case CX_SCHEDULER_INTERRUPTED:
+    case CX_SCHEDULER_PARK:
         if (cls)
             t->last_class = cls;
         t->attempts--;
         t->finished = -1;
-        if (outcome == CX_SCHED_PARK)
+        if (outcome == CX_SCHEDULER_PARK)
             park_backend(s, t->backend, opts ? opts->park_until_ms : NEVER);
         enter_ready(s, ti, s->now);
         break;
@@ -1602,7 +1605,7 @@ int cx_sched_finish(cx_sched *s, int ti, cx_sched_outcome outcome, int64_t now_m
 
 /* ---------------------------------------------------------------- queries */
 
-int64_t cx_sched_wake_ms(const cx_sched *s, int64_t now_ms)
+int64_t cx_scheduler_wake_ms(const cx_scheduler *s, int64_t now_ms)
 {
     if (!s->sealed || s->stopped)
         return -1;
@@ -1618,68 +1621,68 @@ int64_t cx_sched_wake_ms(const cx_sched *s, int64_t now_ms)
     return best == INT64_MAX ? -1 : best;
 }
 
-void cx_sched_stop(cx_sched *s)
+void cx_scheduler_stop(cx_scheduler *s)
 {
     s->stopped = 1;
 }
 
-int cx_sched_stopped(const cx_sched *s)
+int cx_scheduler_stopped(const cx_scheduler *s)
 {
     return s->stopped;
 }
 
-size_t cx_sched_remaining(const cx_sched *s)
+size_t cx_scheduler_remaining(const cx_scheduler *s)
 {
     if (s->stopped)
-        return s->counts[CX_SCHED_RUNNING];
-    return (size_t)s->nt - s->counts[CX_SCHED_COMPLETE] - s->counts[CX_SCHED_FAILED] -
-           s->counts[CX_SCHED_SKIPPED] - s->counts[CX_SCHED_BLOCKED];
+        return s->counts[CX_SCHEDULER_RUNNING];
+    return (size_t)s->nt - s->counts[CX_SCHEDULER_COMPLETE] - s->counts[CX_SCHEDULER_FAILED] -
+           s->counts[CX_SCHEDULER_SKIPPED] - s->counts[CX_SCHEDULER_BLOCKED];
 }
 
-size_t cx_sched_task_count(const cx_sched *s)
+size_t cx_scheduler_task_count(const cx_scheduler *s)
 {
     return (size_t)s->nt;
 }
 
-size_t cx_sched_backend_count(const cx_sched *s)
+size_t cx_scheduler_backend_count(const cx_scheduler *s)
 {
     return (size_t)s->nb;
 }
 
-int cx_sched_max_workers(const cx_sched *s)
+int cx_scheduler_max_workers(const cx_scheduler *s)
 {
     return s->cfg.max_workers;
 }
 
-int cx_sched_find(const cx_sched *s, const char *id)
+int cx_scheduler_find(const cx_scheduler *s, const char *id)
 {
     return id ? map_get(&s->task_ids, id, strlen(id)) : NONE;
 }
 
-void cx_sched_counts(const cx_sched *s, size_t *counts)
+void cx_scheduler_counts(const cx_scheduler *s, size_t *counts)
 {
     memcpy(counts, s->counts, sizeof s->counts);
 }
 
-int cx_sched_backend_stats_at(const cx_sched *s, int b, cx_sched_backend_stats *out)
+int cx_scheduler_backend_stats_at(const cx_scheduler *s, int b, cx_scheduler_backend_stats *out)
 {
     if (b < 0 || b >= s->nb)
         return -1;
     const backend *p = &s->b[b];
     out->name = p->name;
     out->cap = p->cap;
-    out->waiting = p->counts[CX_SCHED_WAITING];
-    out->queued = p->counts[CX_SCHED_READY] + p->counts[CX_SCHED_BACKOFF];
-    out->running = p->counts[CX_SCHED_RUNNING];
-    out->done = p->counts[CX_SCHED_COMPLETE];
-    out->failed = p->counts[CX_SCHED_FAILED];
-    out->skipped = p->counts[CX_SCHED_SKIPPED];
-    out->blocked = p->counts[CX_SCHED_BLOCKED];
+    out->waiting = p->counts[CX_SCHEDULER_WAITING];
+    out->queued = p->counts[CX_SCHEDULER_READY] + p->counts[CX_SCHEDULER_BACKOFF];
+    out->running = p->counts[CX_SCHEDULER_RUNNING];
+    out->done = p->counts[CX_SCHEDULER_COMPLETE];
+    out->failed = p->counts[CX_SCHEDULER_FAILED];
+    out->skipped = p->counts[CX_SCHEDULER_SKIPPED];
+    out->blocked = p->counts[CX_SCHEDULER_BLOCKED];
     out->parked_until_ms = p->park_until > s->now ? p->park_until : 0;
     return 0;
 }
 
-int cx_sched_task_info_at(const cx_sched *s, int ti, cx_sched_task_info *out)
+int cx_scheduler_task_info_at(const cx_scheduler *s, int ti, cx_scheduler_task_info *out)
 {
     if (ti < 0 || ti >= s->nt)
         return -1;
@@ -1705,12 +1708,12 @@ int cx_sched_task_info_at(const cx_sched *s, int ti, cx_sched_task_info *out)
     return 0;
 }
 
-const char *cx_sched_task_id(const cx_sched *s, int ti)
+const char *cx_scheduler_task_id(const cx_scheduler *s, int ti)
 {
     return ti >= 0 && ti < s->nt ? s->t[ti].id : NULL;
 }
 
-const char *cx_sched_backend_name(const cx_sched *s, int b)
+const char *cx_scheduler_backend_name(const cx_scheduler *s, int b)
 {
     return b >= 0 && b < s->nb ? s->b[b].name : NULL;
 }
