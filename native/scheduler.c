@@ -381,8 +381,8 @@ int cx_scheduler_lock_parse(const char *key, size_t *domain_len)
 
 cx_scheduler *cx_scheduler_new(const cx_scheduler_config *cfg, cx_scheduler_error *e)
 {
-    if (!cfg || cfg->max_workers < 1) {
-        fail(e, "invalid_argument", "max_workers must be >= 1");
+    if (!cfg || cfg->max_workers < 1 || cfg->max_workers > CX_SCHEDULER_MAX_WORKERS) {
+        fail(e, "invalid_argument", "max_workers must be within 1..%d", CX_SCHEDULER_MAX_WORKERS);
         return NULL;
     }
     if (cfg->fairness != CX_SCHEDULER_ROUND_ROBIN && cfg->fairness != CX_SCHEDULER_LEAST_LOADED) {

@@ -26,9 +26,10 @@ typedef enum cx_scheduler_fairness {
 #define CX_SCHEDULER_BACKOFF_BASE_MS 250
 #define CX_SCHEDULER_BACKOFF_MAX_MS 2000
 #define CX_SCHEDULER_MAX_JITTER_PERCENT 50
+#define CX_SCHEDULER_MAX_WORKERS 65536
 
 typedef struct cx_scheduler_config {
-    int max_workers; /* worker slots, >= 1 */
+    int max_workers; /* worker slots, 1 .. CX_SCHEDULER_MAX_WORKERS */
     cx_scheduler_fairness fairness;
     uint64_t seed;      /* the jitter's only source of randomness */
     int jitter_percent; /* 0 (none) .. CX_SCHEDULER_MAX_JITTER_PERCENT */
