@@ -1,4 +1,4 @@
-/* The worker scheduler's mechanics (sched.h; the rules are in docs/scheduler.md).
+/* The worker scheduler's mechanics (scheduler.h; the rules are in docs/scheduler.md).
  *
  * Data layout, chosen so that cx_scheduler_next costs O(backends x locks per task) plus amortized
  * heap work, never a scan of all tasks:
@@ -137,8 +137,15 @@ static int grow(void **p, int *cap, int need, size_t elem)
 
 /* ---------------------------------------------------------------- data */
 
+/* Heap entries carry their key, so comparisons never chase the item into its struct. Keys do not
+ * change while an item is in a heap. */
+typedef struct hent {
+    int64_t key;
+    int item;
+} hent;
+
 typedef struct heap {
-    int *v;
+    hent *v;
     int n;
 } heap;
 
@@ -236,24 +243,26 @@ struct cx_scheduler {
 
 enum heap_kind { H_READY, H_BACKOFF, H_RES, H_SLEEP, H_SLOT };
 
-static int h_less(const cx_scheduler *s, enum heap_kind k, int a, int b)
+/* The key of an item in a heap of kind k; ties go to the smaller item (the earlier task). */
+static int64_t h_key(const cx_scheduler *s, enum heap_kind k, int item)
 {
     switch (k) {
-    case H_READY: {
-        const task *x = &s->t[a], *y = &s->t[b];
-        return x->order != y->order ? x->order < y->order : a < b;
-    }
-    case H_BACKOFF: {
-        int64_t x = s->t[a].retry_at, y = s->t[b].retry_at;
-        return x != y ? x < y : a < b;
-    }
+    case H_READY:
+        return s->t[item].order;
+    case H_BACKOFF:
+        return s->t[item].retry_at;
     case H_RES:
-    case H_SLEEP: /* tickets are unique */
-        return s->t[s->le[a].task].ticket < s->t[s->le[b].task].ticket;
+    case H_SLEEP:
+        return s->t[s->le[item].task].ticket;
     case H_SLOT:
-        return a < b;
+        return item;
     }
     return 0;
+}
+
+static int h_less(hent a, hent b)
+{
+    return a.key != b.key ? a.key < b.key : a.item < b.item;
 }
 
 static int *h_pos(cx_scheduler *s, enum heap_kind k, int item)
@@ -273,58 +282,58 @@ static int *h_pos(cx_scheduler *s, enum heap_kind k, int item)
     return NULL;
 }
 
-static void h_set(cx_scheduler *s, enum heap_kind k, heap *h, int i, int item)
+static void h_set(cx_scheduler *s, enum heap_kind k, heap *h, int i, hent x)
 {
-    h->v[i] = item;
-    int *p = h_pos(s, k, item);
+    h->v[i] = x;
+    int *p = h_pos(s, k, x.item);
     if (p)
         *p = i;
 }
 
 static void h_up(cx_scheduler *s, enum heap_kind k, heap *h, int i)
 {
-    int item = h->v[i];
+    hent x = h->v[i];
     while (i > 0) {
         int parent = (i - 1) / 2;
-        if (!h_less(s, k, item, h->v[parent]))
+        if (!h_less(x, h->v[parent]))
             break;
         h_set(s, k, h, i, h->v[parent]);
         i = parent;
     }
-    h_set(s, k, h, i, item);
+    h_set(s, k, h, i, x);
 }
 
 static void h_down(cx_scheduler *s, enum heap_kind k, heap *h, int i)
 {
-    int item = h->v[i];
+    hent x = h->v[i];
     for (;;) {
         int c = 2 * i + 1;
         if (c >= h->n)
             break;
-        if (c + 1 < h->n && h_less(s, k, h->v[c + 1], h->v[c]))
+        if (c + 1 < h->n && h_less(h->v[c + 1], h->v[c]))
             c++;
-        if (!h_less(s, k, h->v[c], item))
+        if (!h_less(h->v[c], x))
             break;
         h_set(s, k, h, i, h->v[c]);
         i = c;
     }
-    h_set(s, k, h, i, item);
+    h_set(s, k, h, i, x);
 }
 
 /* Capacity is reserved at seal: pushes never fail. */
 static void h_push(cx_scheduler *s, enum heap_kind k, heap *h, int item)
 {
-    h->v[h->n++] = item;
+    h->v[h->n++] = (hent){h_key(s, k, item), item};
     h_up(s, k, h, h->n - 1);
 }
 
 static void h_remove(cx_scheduler *s, enum heap_kind k, heap *h, int i)
 {
-    int item = h->v[i];
-    int last = h->v[--h->n];
+    int item = h->v[i].item;
+    hent last = h->v[--h->n];
     if (i < h->n) {
         h_set(s, k, h, i, last);
-        if (i > 0 && h_less(s, k, last, h->v[(i - 1) / 2]))
+        if (i > 0 && h_less(last, h->v[(i - 1) / 2]))
             h_up(s, k, h, i);
         else
             h_down(s, k, h, i);
@@ -336,7 +345,7 @@ static void h_remove(cx_scheduler *s, enum heap_kind k, heap *h, int i)
 
 static int h_top(const heap *h)
 {
-    return h->n ? h->v[0] : NONE;
+    return h->n ? h->v[0].item : NONE;
 }
 
 /* ---------------------------------------------------------------- names */
@@ -724,9 +733,10 @@ static void enter_ready(cx_scheduler *s, int ti, int64_t origin)
 
 /* ---------------------------------------------------------------- locks */
 
-static int64_t ticket_of(const cx_scheduler *s, const heap *h)
+/* The earliest ticket in a reservation or sleep heap. */
+static int64_t ticket_of(const heap *h)
 {
-    return h->n ? s->t[s->le[h->v[0]].task].ticket : NO_TICKET;
+    return h->n ? h->v[0].key : NO_TICKET;
 }
 
 /* Whether lock entry e may be taken now by its task (see the header comment). */
@@ -736,9 +746,9 @@ static int lock_blocked(const cx_scheduler *s, const lock_ent *e)
     int64_t key = s->t[e->task].ticket;
     if (d->writers)
         return 1;
-    if (ticket_of(s, &d->res_w) < key)
+    if (ticket_of(&d->res_w) < key)
         return 1;
-    return e->write && (d->readers || ticket_of(s, &d->res_r) < key);
+    return e->write && (d->readers || ticket_of(&d->res_r) < key);
 }
 
 static int first_blocking(const cx_scheduler *s, const task *t)
@@ -827,13 +837,13 @@ static void domain_wake(cx_scheduler *s, int di)
     domain *d = &s->d[di];
     if (d->writers)
         return;
-    int64_t wk = ticket_of(s, &d->res_w);
-    while (d->sleep_r.n && ticket_of(s, &d->sleep_r) < wk)
-        wake_task(s, s->le[d->sleep_r.v[0]].task);
+    int64_t wk = ticket_of(&d->res_w);
+    while (d->sleep_r.n && ticket_of(&d->sleep_r) < wk)
+        wake_task(s, s->le[d->sleep_r.v[0].item].task);
     if (d->readers == 0 && d->sleep_w.n) {
-        int64_t k = ticket_of(s, &d->sleep_w);
-        if (k == wk && k < ticket_of(s, &d->res_r))
-            wake_task(s, s->le[d->sleep_w.v[0]].task);
+        int64_t k = ticket_of(&d->sleep_w);
+        if (k == wk && k < ticket_of(&d->res_r))
+            wake_task(s, s->le[d->sleep_w.v[0].item].task);
     }
 }
 
@@ -880,9 +890,9 @@ static void sweep_parked(cx_scheduler *s, int b, int parked_now)
     backend *p = &s->b[b];
     int n = 0;
     for (int i = 0; i < p->ready.n; i++) {
-        const task *t = &s->t[p->ready.v[i]];
+        const task *t = &s->t[p->ready.v[i].item];
         if (t->ncands > 1 && unparked_candidate(s, t) != NONE)
-            s->scratch[n++] = p->ready.v[i];
+            s->scratch[n++] = p->ready.v[i].item;
     }
     for (int i = 0; i < n; i++) {
         int ti = s->scratch[i];
@@ -908,10 +918,10 @@ static void park_backend(cx_scheduler *s, int b, int64_t until)
     while (p->sleep_head != NONE)
         clear_ticket(s, p->sleep_head);
     for (int i = 0; i < p->ready.n; i++)
-        clear_ticket(s, p->ready.v[i]); /* no sleeper left: the heap does not change */
+        clear_ticket(s, p->ready.v[i].item); /* no sleeper left: the heap does not change */
     sweep_parked(s, b, 1);
     for (int i = 0; i < p->ready.n; i++) {
-        task *t = &s->t[p->ready.v[i]];
+        task *t = &s->t[p->ready.v[i].item];
         t->ready_ms = max64(t->ready_ms, until);
     }
 }
@@ -922,8 +932,8 @@ static void advance(cx_scheduler *s, int64_t now)
 {
     if (now > s->now)
         s->now = now;
-    while (s->backoff.n && s->t[s->backoff.v[0]].retry_at <= s->now) {
-        int ti = s->backoff.v[0];
+    while (s->backoff.n && s->backoff.v[0].key <= s->now) {
+        int ti = s->backoff.v[0].item;
         h_remove(s, H_BACKOFF, &s->backoff, 0);
         int64_t at = s->t[ti].retry_at;
         s->t[ti].retry_at = -1;
@@ -1226,7 +1236,7 @@ static int alloc_heaps(cx_scheduler *s)
             s->b[s->t[i].cands[c]].ready_cap++;
     }
     for (int b = 0; b < s->nb; b++) {
-        s->b[b].ready.v = malloc(((size_t)s->b[b].ready_cap + 1) * sizeof(int));
+        s->b[b].ready.v = malloc(((size_t)s->b[b].ready_cap + 1) * sizeof(hent));
         if (!s->b[b].ready.v)
             return -1;
     }
@@ -1238,15 +1248,15 @@ static int alloc_heaps(cx_scheduler *s)
     }
     for (int i = 0; i < s->nd; i++) {
         domain *d = &s->d[i];
-        d->res_r.v = malloc(((size_t)d->n_read + 1) * sizeof(int));
-        d->sleep_r.v = malloc(((size_t)d->n_read + 1) * sizeof(int));
-        d->res_w.v = malloc(((size_t)d->n_write + 1) * sizeof(int));
-        d->sleep_w.v = malloc(((size_t)d->n_write + 1) * sizeof(int));
+        d->res_r.v = malloc(((size_t)d->n_read + 1) * sizeof(hent));
+        d->sleep_r.v = malloc(((size_t)d->n_read + 1) * sizeof(hent));
+        d->res_w.v = malloc(((size_t)d->n_write + 1) * sizeof(hent));
+        d->sleep_w.v = malloc(((size_t)d->n_write + 1) * sizeof(hent));
         if (!d->res_r.v || !d->sleep_r.v || !d->res_w.v || !d->sleep_w.v)
             return -1;
     }
-    s->backoff.v = malloc(((size_t)n + 1) * sizeof(int));
-    s->slots.v = malloc((size_t)s->cfg.max_workers * sizeof(int));
+    s->backoff.v = malloc(((size_t)n + 1) * sizeof(hent));
+    s->slots.v = malloc((size_t)s->cfg.max_workers * sizeof(hent));
     s->skips = malloc(((size_t)n + 1) * sizeof *s->skips);
     s->moves = malloc(((size_t)n + 1) * sizeof *s->moves);
     s->scratch = malloc(((size_t)n + 1) * sizeof *s->scratch);
@@ -1361,7 +1371,7 @@ static int head_startable(cx_scheduler *s, int b)
 {
     heap *h = &s->b[b].ready;
     while (h->n) {
-        int ti = h->v[0];
+        int ti = h->v[0].item;
         int e = first_blocking(s, &s->t[ti]);
         if (e == NONE)
             return ti;
@@ -1426,20 +1436,20 @@ static int pick_round_robin(cx_scheduler *s)
  * to the earliest (order, index) of their heads. */
 static int pick_least_loaded_once(cx_scheduler *s)
 {
-    int pick = NONE;
+    hent pick = {0, NONE};
     size_t best_running = 0;
     for (int b = 0; b < s->nb; b++) {
-        int ti = eligible(s, b) ? head_startable(s, b) : NONE;
-        if (ti == NONE)
+        if (!eligible(s, b) || head_startable(s, b) == NONE)
             continue;
+        hent head = s->b[b].ready.v[0];
         size_t running = s->b[b].counts[CX_SCHEDULER_RUNNING];
-        if (pick == NONE || running < best_running ||
-            (running == best_running && h_less(s, H_READY, ti, pick))) {
-            pick = ti;
+        if (pick.item == NONE || running < best_running ||
+            (running == best_running && h_less(head, pick))) {
+            pick = head;
             best_running = running;
         }
     }
-    return pick;
+    return pick.item;
 }
 
 static int pick_least_loaded(cx_scheduler *s)
@@ -1611,7 +1621,7 @@ int64_t cx_scheduler_wake_ms(const cx_scheduler *s, int64_t now_ms)
         return -1;
     int64_t best = INT64_MAX;
     if (s->backoff.n)
-        best = s->t[s->backoff.v[0]].retry_at;
+        best = s->backoff.v[0].key;
     int64_t now = now_ms > s->now ? now_ms : s->now;
     for (int b = 0; b < s->nb; b++) {
         const backend *p = &s->b[b];
