@@ -108,7 +108,7 @@ describe("cx.core.sched", function()
       local t = s:task { id = "t", backend = b, max_retries = 5 }
       s:seal(0)
       local now, seen = 0, {}
-      local l = s:next(now)
+      assert.equal(1, s:next(now).attempt)
       for a = 1, 5 do
         now = now + 50
         local r = s:finish(t, "retry", now, { class = "timeout" })
@@ -116,7 +116,7 @@ describe("cx.core.sched", function()
         seen[a] = r.backoff_ms
         assert.is_nil(s:next(now + r.backoff_ms - 1))
         now = r.retry_at_ms
-        l = s:next(now)
+        local l = s:next(now)
         assert.equal(a + 1, l.attempt)
         assert.equal("timeout", l.retry_reason)
         assert.equal(r.backoff_ms, l.retry_backoff_ms)
