@@ -25,6 +25,7 @@ build = {
         "native/buf.c",
         "native/clock.c",
         "native/core.c",
+        "native/depgraph.c",
         "native/digest.c",
         "native/envelope.c",
         "native/fs.c",

@@ -14,6 +14,8 @@
  * a new failure class name). */
 #include "scheduler.h"
 
+#include "depgraph.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -980,64 +982,6 @@ int64_t cx_scheduler_backoff_ms(const cx_scheduler *s, const char *task_id, int 
 
 /* ---------------------------------------------------------------- seal */
 
-/* Iterative Tarjan over the edges task -> known dependency; comp[i] = component id. */
-static int tarjan(cx_scheduler *s, int *comp)
-{
-    int n = s->nt;
-    int *idx = malloc((size_t)n * sizeof *idx), *low = malloc((size_t)n * sizeof *low);
-    int *stack = malloc((size_t)n * sizeof *stack), *call = malloc((size_t)n * sizeof *call);
-    int *edge = malloc((size_t)n * sizeof *edge);
-    char *on = calloc((size_t)n + 1, 1);
-    if (!idx || !low || !stack || !call || !edge || !on) {
-        free(idx), free(low), free(stack), free(call), free(edge), free(on);
-        return -1;
-    }
-    for (int i = 0; i < n; i++)
-        idx[i] = NONE;
-    int counter = 0, sp = 0, ncomp = 0;
-    for (int root = 0; root < n; root++) {
-        if (idx[root] != NONE)
-            continue;
-        int depth = 0;
-        call[depth] = root;
-        edge[depth] = s->kdep_off[root];
-        idx[root] = low[root] = counter++;
-        stack[sp++] = root;
-        on[root] = 1;
-        while (depth >= 0) {
-            int v = call[depth];
-            if (edge[depth] < s->kdep_off[v + 1]) {
-                int w = s->kdep[edge[depth]++];
-                if (idx[w] == NONE) {
-                    idx[w] = low[w] = counter++;
-                    stack[sp++] = w;
-                    on[w] = 1;
-                    depth++;
-                    call[depth] = w;
-                    edge[depth] = s->kdep_off[w];
-                } else if (on[w] && idx[w] < low[v]) {
-                    low[v] = idx[w];
-                }
-                continue;
-            }
-            if (low[v] == idx[v]) {
-                int w;
-                do {
-                    w = stack[--sp];
-                    on[w] = 0;
-                    comp[w] = ncomp;
-                } while (w != v);
-                ncomp++;
-            }
-            depth--;
-            if (depth >= 0 && low[v] < low[call[depth]])
-                low[call[depth]] = low[v];
-        }
-    }
-    free(idx), free(low), free(stack), free(call), free(edge), free(on);
-    return ncomp;
-}
-
 /* Resolves dependency ids to the CSR kdep (deduplicated, in stored order) and builds the
  * dependents CSR. unknown[i] = 1 when task i has a dependency neither in the run nor satisfied. */
 static int resolve_deps(cx_scheduler *s, char *unknown)
@@ -1089,53 +1033,6 @@ static int resolve_deps(cx_scheduler *s, char *unknown)
     return 0;
 }
 
-/* A shortest cycle through task v inside its component (BFS over dependency edges): writes the
- * tasks, v first, into out and returns their number. */
-static int shortest_cycle(cx_scheduler *s, int v, const int *comp, int *parent, int *out)
-{
-    int *q = s->scratch, head = 0, tail = 0;
-    int found = NONE;
-    for (int j = s->kdep_off[v]; j < s->kdep_off[v + 1]; j++) {
-        if (s->kdep[j] == v) {
-            out[0] = v;
-            return 1;
-        }
-    }
-    for (int j = s->kdep_off[v]; j < s->kdep_off[v + 1]; j++) {
-        int w = s->kdep[j];
-        if (comp[w] == comp[v] && parent[w] == NONE) {
-            parent[w] = v;
-            q[tail++] = w;
-        }
-    }
-    while (head < tail && found == NONE) {
-        int u = q[head++];
-        for (int j = s->kdep_off[u]; j < s->kdep_off[u + 1]; j++) {
-            int w = s->kdep[j];
-            if (w == v) {
-                found = u;
-                break;
-            }
-            if (comp[w] == comp[v] && parent[w] == NONE) {
-                parent[w] = u;
-                q[tail++] = w;
-            }
-        }
-    }
-    int n = 0;
-    for (int u = found; u != v && u != NONE; u = parent[u])
-        out[n++] = u;
-    out[n++] = v;
-    for (int i = 0; i < tail; i++)
-        parent[q[i]] = NONE;
-    for (int i = 0; i < n / 2; i++) { /* reverse: v first, then along the dependency edges */
-        int x = out[i];
-        out[i] = out[n - 1 - i];
-        out[n - 1 - i] = x;
-    }
-    return n;
-}
-
 typedef struct textbuf {
     char *p;
     size_t n, cap;
@@ -1165,8 +1062,15 @@ static void tb_add(textbuf *b, const char *str)
 
 #define CYCLE_SHOWN 12
 
+static cx_depgraph dep_graph(const cx_scheduler *s)
+{
+    return (cx_depgraph){s->nt, s->kdep_off, s->kdep};
+}
+
+/* The blocked entry of task ti: its unmet dependencies, and a shortest cycle when it is on one
+ * (work: as cx_depgraph_shortest_cycle wants it). */
 static int describe_blocked(cx_scheduler *s, int ti, const char *blocked, const int *comp,
-                            int cyclic, int *parent, int *cycle_buf)
+                            int cyclic, int *work, int *cycle_buf)
 {
     task *t = &s->t[ti];
     cx_scheduler_blocked *out = &s->blocked[s->nblocked];
@@ -1196,7 +1100,8 @@ static int describe_blocked(cx_scheduler *s, int ti, const char *blocked, const 
     int nc = 0;
     int *cyc = NULL;
     if (cyclic) {
-        nc = shortest_cycle(s, ti, comp, parent, cycle_buf);
+        cx_depgraph g = dep_graph(s);
+        nc = cx_depgraph_shortest_cycle(&g, comp, ti, work, cycle_buf);
         cyc = malloc((size_t)nc * sizeof *cyc);
         if (cyc)
             memcpy(cyc, cycle_buf, (size_t)nc * sizeof *cyc);
@@ -1274,26 +1179,22 @@ static int alloc_heaps(cx_scheduler *s)
 static int find_blocked(cx_scheduler *s, char *blocked, char *cyclic, int *comp)
 {
     int n = s->nt;
-    int ncomp = tarjan(s, comp);
-    if (ncomp < 0)
+    cx_depgraph g = dep_graph(s);
+    int *sizes = malloc(((size_t)n + 1) * sizeof *sizes);
+    if (!sizes || cx_depgraph_components(&g, comp) < 0) {
+        free(sizes);
         return -1;
-    int *size = calloc((size_t)ncomp + 1, sizeof *size);
-    if (!size)
-        return -1;
-    for (int i = 0; i < n; i++)
-        size[comp[i]]++;
+    }
+    cx_depgraph_component_sizes(&g, comp, sizes);
     int *q = s->scratch, tail = 0;
     for (int i = 0; i < n; i++) {
-        int self = 0;
-        for (int j = s->kdep_off[i]; j < s->kdep_off[i + 1]; j++)
-            self |= s->kdep[j] == i;
-        cyclic[i] = size[comp[i]] > 1 || self;
+        cyclic[i] = (char)cx_depgraph_on_cycle(&g, comp, sizes, i);
         if (cyclic[i] || blocked[i]) {
             blocked[i] = 1;
             q[tail++] = i;
         }
     }
-    free(size);
+    free(sizes);
     for (int head = 0; head < tail; head++) {
         int u = q[head];
         for (int j = s->dep_off[u]; j < s->dep_off[u + 1]; j++) {
@@ -1314,16 +1215,16 @@ int cx_scheduler_seal(cx_scheduler *s, int64_t now_ms, cx_scheduler_error *e)
     int n = s->nt;
     char *blocked = calloc((size_t)n + 1, 1), *cyclic = calloc((size_t)n + 1, 1);
     int *comp = malloc(((size_t)n + 1) * sizeof *comp);
-    int *parent = malloc(((size_t)n + 1) * sizeof *parent);
+    int *work = malloc(((size_t)n + 1) * 2 * sizeof *work);
     int *cycle_buf = malloc(((size_t)n + 1) * sizeof *cycle_buf);
     int rc = -1;
-    if (!blocked || !cyclic || !comp || !parent || !cycle_buf || alloc_heaps(s) != 0 ||
+    if (!blocked || !cyclic || !comp || !work || !cycle_buf || alloc_heaps(s) != 0 ||
         resolve_deps(s, blocked) != 0 || find_blocked(s, blocked, cyclic, comp) != 0)
         goto done;
     for (int i = 0; i < n; i++)
-        parent[i] = NONE;
+        work[i] = NONE;
     for (int i = 0; i < n; i++) {
-        if (blocked[i] && describe_blocked(s, i, blocked, comp, cyclic[i], parent, cycle_buf) != 0)
+        if (blocked[i] && describe_blocked(s, i, blocked, comp, cyclic[i], work, cycle_buf) != 0)
             goto done;
     }
     s->sealed = 1;
@@ -1345,7 +1246,7 @@ done:
     free(blocked);
     free(cyclic);
     free(comp);
-    free(parent);
+    free(work);
     free(cycle_buf);
     if (rc < 0) {
         s->broken = 1; /* cx_scheduler_free releases what was made */
