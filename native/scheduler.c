@@ -24,6 +24,14 @@
 #define NONE (-1)
 #define NO_TICKET INT64_MAX
 #define NEVER INT64_MIN
+/* Times given by callers are clamped to +-2^61 ms, so neither adding a backoff nor subtracting
+ * two times can overflow. */
+#define TIME_LIMIT ((int64_t)1 << 61)
+
+static int64_t clamp_ms(int64_t v)
+{
+    return v > TIME_LIMIT ? TIME_LIMIT : v < -TIME_LIMIT ? -TIME_LIMIT : v;
+}
 
 /* ---------------------------------------------------------------- errors */
 
@@ -932,6 +940,7 @@ static void park_backend(cx_scheduler *s, int b, int64_t until)
 
 static void advance(cx_scheduler *s, int64_t now)
 {
+    now = clamp_ms(now);
     if (now > s->now)
         s->now = now;
     while (s->backoff.n && s->backoff.v[0].key <= s->now) {
@@ -1228,6 +1237,7 @@ int cx_scheduler_seal(cx_scheduler *s, int64_t now_ms, cx_scheduler_error *e)
             goto done;
     }
     s->sealed = 1;
+    now_ms = clamp_ms(now_ms);
     s->now = now_ms;
     for (int i = 0; i < n; i++) {
         task *t = &s->t[i];
@@ -1501,7 +1511,7 @@ int cx_scheduler_finish(cx_scheduler *s, int ti, cx_scheduler_outcome outcome, i
         t->attempts--;
         t->finished = -1;
         if (outcome == CX_SCHEDULER_PARK)
-            park_backend(s, t->backend, opts ? opts->park_until_ms : NEVER);
+            park_backend(s, t->backend, opts ? clamp_ms(opts->park_until_ms) : NEVER);
         enter_ready(s, ti, s->now);
         break;
     }
@@ -1523,7 +1533,7 @@ int64_t cx_scheduler_wake_ms(const cx_scheduler *s, int64_t now_ms)
     int64_t best = INT64_MAX;
     if (s->backoff.n)
         best = s->backoff.v[0].key;
-    int64_t now = now_ms > s->now ? now_ms : s->now;
+    int64_t now = max64(clamp_ms(now_ms), s->now);
     for (int b = 0; b < s->nb; b++) {
         const backend *p = &s->b[b];
         if (p->park_until > now && p->ready.n && p->park_until < best)

@@ -1182,6 +1182,19 @@ static void test_clock_monotonic(void)
     CHECK_INT(drain(s, 500, l, 2), 1); /* treated as 2000 */
     CHECK_INT(l[0].queue_ms, 1000);
     cx_scheduler_free(s);
+
+    /* extreme times are clamped (no overflow adding a backoff; UBSan would say) */
+    s = mk(1, CX_SCHEDULER_ROUND_ROBIN, 10);
+    b = be(s, "codex", 1);
+    a = T("a", 1, b, NULL, NULL, 1);
+    seal(s, INT64_MIN);
+    drain(s, INT64_MAX, l, 2);
+    cx_scheduler_finish_result r = fin(s, a, CX_SCHEDULER_RETRY, INT64_MAX, NULL, 0);
+    CHECK_INT(r.state, CX_SCHEDULER_BACKOFF);
+    CHECK(r.retry_at_ms > ((int64_t)1 << 61));
+    CHECK(cx_scheduler_wake_ms(s, INT64_MAX) > 0);
+    CHECK_INT(drain(s, INT64_MAX, l, 2), 0); /* the clock cannot pass 2^61 */
+    cx_scheduler_free(s);
 }
 
 /* ---------------------------------------------------------------- determinism and the sim */
