@@ -239,7 +239,7 @@ static int l_satisfied(lua_State *L)
     return 1;
 }
 
-/* s:seal([now_ms]) -> {{task=, id=, reason=, unresolved={ids}, cycle={ids}|nil}, ...} */
+/* s:seal([now_ms]) -> {{task=, id=, reason=, unresolved={ids}, cycle={a, b, a}|nil}, ...} */
 static int l_seal(lua_State *L)
 {
     cx_scheduler *s = check_sched(L);
@@ -261,10 +261,10 @@ static int l_seal(lua_State *L)
             lua_rawseti(L, -2, (lua_Integer)k + 1);
         }
         lua_setfield(L, -2, "unresolved");
-        if (b->n_cycle) {
-            lua_createtable(L, (int)b->n_cycle, 0);
-            for (size_t k = 0; k < b->n_cycle; k++) {
-                lua_pushstring(L, cx_scheduler_task_id(s, b->cycle[k]));
+        if (b->n_cycle) { /* ends where it starts, as the planner's */
+            lua_createtable(L, (int)b->n_cycle + 1, 0);
+            for (size_t k = 0; k <= b->n_cycle; k++) {
+                lua_pushstring(L, cx_scheduler_task_id(s, b->cycle[k % b->n_cycle]));
                 lua_rawseti(L, -2, (lua_Integer)k + 1);
             }
             lua_setfield(L, -2, "cycle");

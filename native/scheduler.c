@@ -1114,7 +1114,7 @@ static int describe_blocked(cx_scheduler *s, int ti, const char *blocked, const 
         cyc = malloc((size_t)nc * sizeof *cyc);
         if (cyc)
             memcpy(cyc, cycle_buf, (size_t)nc * sizeof *cyc);
-        tb_add(&tb, " (cycle: ");
+        tb_add(&tb, "; cycle: ");
         for (int k = 0; k < nc && k < CYCLE_SHOWN; k++) {
             tb_add(&tb, s->t[cycle_buf[k]].id);
             tb_add(&tb, " -> ");
@@ -1125,7 +1125,6 @@ static int describe_blocked(cx_scheduler *s, int ti, const char *blocked, const 
             tb_add(&tb, more);
         }
         tb_add(&tb, t->id);
-        tb_add(&tb, ")");
     }
     if (tb.failed || (cyclic && !cyc)) {
         free(tb.p);

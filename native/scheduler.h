@@ -98,7 +98,9 @@ typedef struct cx_scheduler_blocked {
     int task;
     const char *id;
     /* "unresolved dependencies: a, b" (the unmet deps in stored order: unknown ids and blocked
-     * tasks), followed by " (cycle: a -> b -> a)" when the task is on a dependency cycle. */
+     * tasks), followed by "; cycle: a -> b -> a" when the task is on a dependency cycle (as the
+     * planner, cx.tasks.plan, words it; a cycle of more than 12 tasks is shortened to
+     * "a -> b -> ... (N tasks) -> a"). */
     const char *reason;
     const char *const *unresolved; /* the unmet dependency ids */
     size_t n_unresolved;
