@@ -8,7 +8,7 @@ set -eu
 n=${CX_BENCH_SCHED_TASKS:-100000}
 cc=${CC:-cc}
 $cc -O2 -std=c11 -D_GNU_SOURCE -I"$root/native" -o "$bench_build/sched_bench" \
-    "$root/bench/sched_bench.c" "$root/native/scheduler.c"
+    "$root/bench/sched_bench.c" "$root/native/scheduler.c" "$root/native/depgraph.c"
 b="$bench_build/sched_bench"
 printf "%-8s %8s %9s %12s %9s %9s %7s\n" workload tasks launches "ns/launch" "seal ms" complete failed
 for w in flat mixed writers; do

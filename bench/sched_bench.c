@@ -1,4 +1,4 @@
-/* Micro-bench of the scheduler's mechanics (native/scheduler.c), in simulated time:
+/* Micro-bench of the scheduler's mechanics (native/scheduler.c, native/depgraph.c), in simulated time:
  *   sched_bench run NAME TASKS WORKERS   -> one line: NAME tasks launches ns/launch seal_ms
  *   sched_bench mem TASKS                -> one line: peak RSS growth (KiB) for TASKS queued
  * A run adds TASKS tasks (backends with caps, dependencies, locks), seals, then drives next()
