@@ -3,6 +3,9 @@
 
 #include <math.h>
 #include <stdarg.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +23,7 @@ typedef struct field {
     int nullable, non_blank;
     cx_logcheck_format format;
     char **enums;
+    size_t *enum_lens;
     size_t nenums;
     int next_sorted; /* the field whose key follows this one in byte order, or -1 */
 } field;
@@ -157,10 +161,13 @@ static int prepare_fields(cx_logcheck *c, const cx_logcheck_spec *spec, char *er
             return spec_fail(err, errlen, "logcheck: field '%s' is listed twice", s->key);
         f->key = strdup(s->key);
         f->enums = copy_strings(s->enums, s->nenums);
+        f->enum_lens = calloc(s->nenums + 1, sizeof *f->enum_lens);
         f->nenums = s->nenums;
         c->n = i + 1;
-        if (!f->key || !f->enums)
+        if (!f->key || !f->enums || !f->enum_lens)
             return spec_fail(err, errlen, "logcheck: out of memory");
+        for (size_t k = 0; k < s->nenums; k++)
+            f->enum_lens[k] = strlen(f->enums[k]);
         f->len = strlen(s->key);
         f->type = s->type;
         f->nullable = s->nullable;
@@ -241,6 +248,7 @@ void cx_logcheck_free(cx_logcheck *c)
     for (size_t i = 0; i < c->n; i++) {
         free(c->fields[i].key);
         free_strings(c->fields[i].enums, c->fields[i].nenums);
+        free(c->fields[i].enum_lens);
     }
     for (size_t i = 0; i < c->nrules; i++)
         free_strings(c->rules[i].map, 2 * c->rules[i].nmap);
@@ -626,6 +634,23 @@ static int parse_string(parser *p, int *esc)
     size_t n = p->len, i = p->pos + 1;
     *esc = 0;
     for (;;) {
+#ifdef __SSE2__
+        /* 16 bytes at a time: a signed compare below 0x20 catches control bytes and non-ASCII */
+        const __m128i quote = _mm_set1_epi8('"'), slash = _mm_set1_epi8('\\'),
+                      space = _mm_set1_epi8(0x20);
+        while (i + 16 <= n) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(s + i));
+            __m128i hit =
+                _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, slash)),
+                             _mm_cmplt_epi8(v, space));
+            unsigned m = (unsigned)_mm_movemask_epi8(hit);
+            if (m) {
+                i += (size_t)__builtin_ctz(m);
+                goto special;
+            }
+            i += 16;
+        }
+#endif
         while (i + 8 <= n) {
             uint64_t w;
             memcpy(&w, s + i, 8);
@@ -636,6 +661,9 @@ static int parse_string(parser *p, int *esc)
             }
             i += 8;
         }
+#ifdef __SSE2__
+    special:
+#endif
         if (i >= n)
             break;
         unsigned char ch = s[i];
@@ -798,6 +826,11 @@ static int parse_number(parser *p)
 
 static int parse_literal(parser *p, const char *word)
 {
+    size_t wl = word[0] == 'f' ? 5 : 4;
+    if (p->pos + wl <= p->len && memcmp(p->s + p->pos, word, wl) == 0) {
+        p->pos += wl;
+        return 0;
+    }
     for (size_t i = 0; word[i]; i++) {
         if (p->pos >= p->len) {
             fail_eof(p, E_EOF_VALUE);
@@ -1354,7 +1387,7 @@ static void judge_string(cx_logcheck_line *l, const char *text, int f)
     }
     if (fd->nenums) {
         for (size_t k = 0; k < fd->nenums && n <= sizeof v; k++)
-            if (strlen(fd->enums[k]) == n && memcmp(fd->enums[k], v, n) == 0)
+            if (fd->enum_lens[k] == n && memcmp(fd->enums[k], v, n) == 0)
                 return;
         add_issue(l, CX_LOGCLASS_INVALID_VALUE, CX_LC_ENUM, f);
     }

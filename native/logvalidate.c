@@ -65,8 +65,12 @@ typedef struct worker {
 } worker;
 
 /* Execution ids seen: two generations of a hash set, so at least `window` ids are remembered. */
+typedef struct idslot {
+    uint64_t hash, line;
+} idslot;
+
 typedef struct idset {
-    uint64_t *hash, *line;
+    idslot *slots;
     size_t mask, n;
 } idset;
 
@@ -417,10 +421,8 @@ void cx_logvalidate_close(cx_logvalidate *v)
     for (size_t i = 0; i < v->nslots; i++)
         free_result(&v->slots[i].r);
     free(v->slots);
-    for (int g = 0; g < 2; g++) {
-        free(v->ids[g].hash);
-        free(v->ids[g].line);
-    }
+    for (int g = 0; g < 2; g++)
+        free(v->ids[g].slots);
     if (v->sync_ready) {
         pthread_mutex_destroy(&v->mu);
         pthread_cond_destroy(&v->cv_free);
@@ -537,34 +539,33 @@ const char *cx_logvalidate_severity_name(int severity)
 
 static int idset_ready(idset *s, size_t window)
 {
-    if (s->hash)
+    if (s->slots)
         return 0;
     size_t slots = 16;
     while (slots < 2 * window)
         slots *= 2;
-    s->hash = calloc(slots, sizeof *s->hash);
-    s->line = calloc(slots, sizeof *s->line);
+    s->slots = calloc(slots, sizeof *s->slots);
     s->mask = slots - 1;
-    return s->hash && s->line ? 0 : -1;
+    return s->slots ? 0 : -1;
 }
 
 static uint64_t idset_find(const idset *s, uint64_t h)
 {
-    if (!s->hash)
+    if (!s->slots)
         return 0;
-    for (size_t i = h & s->mask; s->hash[i]; i = (i + 1) & s->mask)
-        if (s->hash[i] == h)
-            return s->line[i];
+    for (size_t i = h & s->mask; s->slots[i].hash; i = (i + 1) & s->mask)
+        if (s->slots[i].hash == h)
+            return s->slots[i].line;
     return 0;
 }
 
 static void idset_put(idset *s, uint64_t h, uint64_t line)
 {
     size_t i = h & s->mask;
-    while (s->hash[i])
+    while (s->slots[i].hash)
         i = (i + 1) & s->mask;
-    s->hash[i] = h;
-    s->line[i] = line;
+    s->slots[i].hash = h;
+    s->slots[i].line = line;
     s->n++;
 }
 
@@ -585,7 +586,7 @@ static uint64_t seen_id(cx_logvalidate *v, uint64_t h, uint64_t line)
         v->ids[0] = old;
         if (idset_ready(&v->ids[0], v->dup_window) != 0)
             return 0;
-        memset(v->ids[0].hash, 0, (v->ids[0].mask + 1) * sizeof *v->ids[0].hash);
+        memset(v->ids[0].slots, 0, (v->ids[0].mask + 1) * sizeof *v->ids[0].slots);
         v->ids[0].n = 0;
     }
     idset_put(&v->ids[0], h, line);
