@@ -1,0 +1,110 @@
+--- The one place the analytics commands (alert, promptlint) evaluate their rule policies
+--- (`policies/<name>.lua`, the shape of PLAN.md §4: thresholds + ordered rules with id, severity,
+--- check, action; a repository's `.codex/policies/<name>.lua` with `extends = true` composes over the
+--- shipped policy: thresholds merged key by key, a rule with a known id replaced or `disabled`, a new
+--- id added; without `extends` it replaces the shipped policy).
+---
+--- SEAM: this is a minimal stand-in for `cx.policy_rules.evaluate` (pkg policies), built on the
+--- sandbox of cx.policy (load/call). When cx.policy_rules lands, the body of judge.evaluate becomes
+---     return require("cx.policy_rules").evaluate(name, input, opts)
+--- and nothing else changes: callers use only the result { findings, actions, thresholds }.
+local policy = require "cx.policy"
+local paths = require "cx.paths"
+
+local judge = {}
+
+local SEVERITIES = { warning = true, critical = true }
+
+local function merge(into, from)
+  for k, v in pairs(from or {}) do into[k] = v end
+  return into
+end
+
+-- Rules of a loaded policy file, each remembering the handle whose sandbox defined it.
+local function rules_of(h)
+  local out = {}
+  local list = h.exports.rules
+  if type(list) ~= "table" then return nil, h.path .. ": a rule policy must have a `rules` list", "invalid" end
+  for i, r in ipairs(list) do
+    if type(r) ~= "table" or type(r.id) ~= "string" then
+      return nil, string.format("%s: rule %d needs a string id", h.path, i), "invalid"
+    end
+    if not r.disabled and type(r.check) ~= "function" then
+      return nil, string.format("%s: rule %s needs a check function", h.path, r.id), "invalid"
+    end
+    out[#out + 1] = { rule = r, handle = h }
+  end
+  return out
+end
+
+-- The shipped policy, composed with the repository's override.
+local function compose(name, opts)
+  local base, err, class = policy.load(name, { shipped_dir = opts.shipped_dir })
+  if not base then return nil, err, class end
+  local rules
+  rules, err, class = rules_of(base)
+  if not rules then return nil, err, class end
+  local thresholds = merge({}, base.exports.thresholds)
+  local dir = opts.policies_dir
+  if dir == nil then
+    local p = paths.resolve()
+    dir = p and p.policies_dir
+  end
+  local _, origin = policy.find(name, { policies_dir = dir, shipped_dir = opts.shipped_dir })
+  if origin ~= "repo" then return rules, thresholds end
+  local over
+  over, err, class = policy.load(name, { policies_dir = dir, shipped_dir = opts.shipped_dir })
+  if not over then return nil, err, class end
+  local extra
+  extra, err, class = rules_of(over)
+  if not extra then return nil, err, class end
+  if not over.exports.extends then return extra, merge({}, over.exports.thresholds) end
+  merge(thresholds, over.exports.thresholds)
+  for _, e in ipairs(extra) do
+    local found
+    for i, r in ipairs(rules) do
+      if r.rule.id == e.rule.id then found = i end
+    end
+    if found then rules[found] = e else rules[#rules + 1] = e end
+  end
+  return rules, thresholds
+end
+
+-- Call one rule's check in the sandbox of the file that defined it.
+local function check(entry, input, thresholds)
+  local h = entry.handle
+  local call_handle = { path = h.path, budget = h.budget, env = h.env, exports = { check = entry.rule.check } }
+  return policy.call(call_handle, "check", input, thresholds)
+end
+
+--- Evaluate policy `name` over input. opts: thresholds (values that win over the policy's, e.g. from
+--- environment variables), policies_dir (default: the repository's .codex/policies), shipped_dir.
+--- Returns { findings = { {id, severity, reason, evidence, count?} }, actions = { {id, severity,
+--- rationale, command} }, thresholds } or nil, message (naming the policy file and line), class.
+function judge.evaluate(name, input, opts)
+  opts = opts or {}
+  local rules, thresholds, class = compose(name, opts)
+  if not rules then return nil, thresholds, class end
+  merge(thresholds, opts.thresholds)
+  local out = { findings = {}, actions = {}, thresholds = thresholds }
+  for _, e in ipairs(rules) do
+    local r = e.rule
+    if not r.disabled then
+      local f, err, eclass = check(e, input, thresholds)
+      if f == nil and err then return nil, err, eclass end
+      if type(f) == "table" then
+        local severity = SEVERITIES[f.severity] and f.severity or (SEVERITIES[r.severity] and r.severity or "warning")
+        local finding = { id = r.id, severity = severity, reason = tostring(f.reason or r.id),
+          evidence = type(f.evidence) == "table" and f.evidence or {}, count = f.count }
+        out.findings[#out.findings + 1] = finding
+        if type(r.action) == "table" and type(r.action.command) == "string" then
+          out.actions[#out.actions + 1] = { id = r.id, severity = severity,
+            rationale = tostring(r.action.rationale or finding.reason), command = r.action.command }
+        end
+      end
+    end
+  end
+  return out
+end
+
+return judge
