@@ -68,6 +68,12 @@ function cli.main(argv)
     end
     local c = find_command(topic)
     if not c then return unknown(topic) end
+    -- a command whose arguments may themselves be "--help" (supports) gives its help text this way
+    local m = require(c.module)
+    if m.help then
+      io.stdout:write(m.help(c.name))
+      return 0
+    end
     local rest = { "--help" }
     for i = 3, #argv do rest[#rest + 1] = argv[i] end
     return require(c.module).run(rest, c.name) or 0

@@ -129,7 +129,7 @@ function completion.zsh(spec)
   L[#L + 1] = "    'help:help for one command'"
   L[#L + 1] = "  )"
   L[#L + 1] = "  if (( CURRENT == 2 )); then"
-  L[#L + 1] = "    _describe -t commands 'cx command' commands"
+  L[#L + 1] = "    _describe -t commands command commands"
   L[#L + 1] = "    return"
   L[#L + 1] = "  fi"
   L[#L + 1] = "  case ${words[CURRENT-1]} in"

@@ -21,9 +21,10 @@ local function merge(into, from)
 end
 
 -- Rules of a loaded policy file, each remembering the handle whose sandbox defined it.
-local function rules_of(h)
+local function rules_of(h, optional)
   local out = {}
   local list = h.exports.rules
+  if list == nil and optional then return out end
   if type(list) ~= "table" then return nil, h.path .. ": a rule policy must have a `rules` list", "invalid" end
   for i, r in ipairs(list) do
     if type(r) ~= "table" or type(r.id) ~= "string" then
@@ -56,7 +57,7 @@ local function compose(name, opts)
   over, err, class = policy.load(name, { policies_dir = dir, shipped_dir = opts.shipped_dir })
   if not over then return nil, err, class end
   local extra
-  extra, err, class = rules_of(over)
+  extra, err, class = rules_of(over, over.exports.extends)
   if not extra then return nil, err, class end
   if not over.exports.extends then return extra, merge({}, over.exports.thresholds) end
   merge(thresholds, over.exports.thresholds)

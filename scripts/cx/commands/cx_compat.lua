@@ -46,7 +46,12 @@ function M.run(argv)
   end
   local c, code = resolve(name)
   if not c then return code end
-  return require(c.module).run(rest, c.name) or 0
+  local m = require(c.module)
+  if rest[1] == "--help" and argv[1] == "help" and m.help then
+    io.stdout:write(m.help(c.name))
+    return 0
+  end
+  return m.run(rest, c.name) or 0
 end
 
 return M

@@ -15,8 +15,8 @@ function M.parser()
 end
 
 function M.run(argv)
-  local _, rows, info = window.read_typed("metrics", M.parser(), argv, M.DEFAULT_N)
-  if not rows then return info end
+  local opts, rows, info = window.read_typed("metrics", M.parser(), argv, M.DEFAULT_N)
+  if not opts then return rows end
   local doc = runs.metrics(rows, info.log_file)
   doc.by_tool = json.array(doc.by_tool)
   io.stdout:write(json.pretty(doc), "\n")

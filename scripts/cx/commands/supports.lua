@@ -19,11 +19,12 @@ function M.supported(name)
   return GLOBAL[name] == true or registry.find(name) ~= nil
 end
 
+--- The help text (`cx help supports`): `cx supports --help` answers whether --help is supported.
+function M.help()
+  return HELP
+end
+
 function M.run(argv)
-  if argv[1] == "--help" or argv[1] == "-h" then
-    io.stdout:write(HELP)
-    return 0
-  end
   if argv[1] == nil then
     io.stderr:write("cx supports: missing <name> (Usage: cx supports <name>)\n")
     return 2
