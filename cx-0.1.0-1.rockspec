@@ -94,6 +94,7 @@ build = {
     ["cx.commands.diffsum"] = "scripts/cx/commands/diffsum.lua",
     ["cx.commands.diffsum_staged"] = "scripts/cx/commands/diffsum_staged.lua",
     ["cx.commands.doctor"] = "scripts/cx/commands/doctor.lua",
+    ["cx.commands.facts"] = "scripts/cx/commands/facts.lua",
     ["cx.commands.fanout"] = "scripts/cx/commands/fanout.lua",
     ["cx.commands.fix"] = "scripts/cx/commands/fix.lua",
     ["cx.commands.fix_run"] = "scripts/cx/commands/fix_run.lua",

@@ -155,12 +155,29 @@ function introspect.pipeline()
   }
 end
 
+-- Lists of facts joined in order.
+local function join(...)
+  local out = {}
+  for _, list in ipairs({ ... }) do
+    for _, f in ipairs(list) do out[#out + 1] = f end
+  end
+  return out
+end
+
+-- The adapter lines `version` and `core` share (http_provider_format only for an HTTP adapter).
+local function adapter_facts(d)
+  local out = { { "provider_adapter", d.name }, { "provider_transport", d.transport }, { "provider_status", d.status } }
+  if d.transport == "http" then out[#out + 1] = { "http_provider_format", d.http.format } end
+  out[#out + 1] = { "provider_jsonl_native", tostring(d.capabilities.jsonl_native) }
+  out[#out + 1] = { "provider_schema_strict", tostring(d.capabilities.schema_strict) }
+  return out
+end
+
 --- The `version` facts as an ordered list of {key, value} (values are strings).
 function introspect.version_facts()
   local l = layout()
   local p = introspect.pipeline()
-  local d = p.descriptor
-  local facts = {
+  return join({
     { "name", "cx" },
     { "version", introspect.version() },
     { "cwd", l.cwd },
@@ -171,14 +188,7 @@ function introspect.version_facts()
     { "quarantine_dir", l.quarantine_dir },
     { "mode", env_raw("CX_MODE", "lean") },
     { "llm_backend", p.backend },
-    { "provider_adapter", d.name },
-    { "provider_transport", d.transport },
-    { "provider_status", d.status },
-  }
-  if d.transport == "http" then facts[#facts + 1] = { "http_provider_format", d.http.format } end
-  local more = {
-    { "provider_jsonl_native", tostring(d.capabilities.jsonl_native) },
-    { "provider_schema_strict", tostring(d.capabilities.schema_strict) },
+  }, adapter_facts(p.descriptor), {
     { "llm_model", shown(p.model) },
     { "backend_resolution", string.format("backend=%s model=%s", p.backend, shown(p.model)) },
     { "schema_relaxed", p.schema_relaxed and "1" or "0" },
@@ -193,33 +203,23 @@ function introspect.version_facts()
     { "state.preferences.conventional_commits", state_value(l.state_file, "preferences.conventional_commits") },
     { "state.preferences.pr_summary_format", state_value(l.state_file, "preferences.pr_summary_format") },
     -- build facts (cx additions)
-    { "adapter_id", d.id },
+    { "adapter_id", p.descriptor.id },
     { "lua", _VERSION },
     { "scripts_dir", introspect.scripts_dir() or "<unknown>" },
-  }
-  for _, f in ipairs(more) do facts[#facts + 1] = f end
-  return facts
+  })
 end
 
 --- The `core` facts, ordered.
 function introspect.core_facts()
   local l = layout()
   local p = introspect.pipeline()
-  local d = p.descriptor
   local exec = introspect.execution_path()
-  local facts = {
+  return join({
     { "version", introspect.version() },
     { "execution_path", exec },
     { "bash_fallback_used", tostring(exec:find("bash", 1, true) ~= nil) },
     { "backend", p.backend },
-    { "provider_adapter", d.name },
-    { "provider_transport", d.transport },
-    { "provider_status", d.status },
-  }
-  if d.transport == "http" then facts[#facts + 1] = { "http_provider_format", d.http.format } end
-  local more = {
-    { "provider_jsonl_native", tostring(d.capabilities.jsonl_native) },
-    { "provider_schema_strict", tostring(d.capabilities.schema_strict) },
+  }, adapter_facts(p.descriptor), {
     { "active_model", shown(p.model) },
     { "execution_mode", p.mode },
     { "capture_provider", "native" },
@@ -233,9 +233,7 @@ function introspect.core_facts()
     { "schema_enforcement", "true" },
     { "logging_enabled", tostring(p.logging_enabled) },
     { "log_file", l.log_file },
-  }
-  for _, f in ipairs(more) do facts[#facts + 1] = f end
-  return facts
+  })
 end
 
 --- The `capture-status` facts, ordered.

@@ -93,6 +93,12 @@ function registry.suggest(word, candidates)
   return best
 end
 
+--- " (did you mean '<closest>'?)" for a mistyped word, or "" when nothing is close.
+function registry.hint(word, candidates)
+  local guess = registry.suggest(word, candidates)
+  return guess and (" (did you mean '" .. guess .. "'?)") or ""
+end
+
 --- The closest command name (commands first, then aliases) to a mistyped one, or nil.
 function registry.suggest_command(word)
   local candidates = {}

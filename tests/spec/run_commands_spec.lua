@@ -70,7 +70,7 @@ describe("cx fix", function()
     assert.matches("^cx fix: system command 'no%-such%-program%-cx' spawn failed: ", r.stderr)
     local u = lr.cx(dir, { "fix" }, MOCK)
     assert.equal(2, u.code)
-    assert.equal("cx fix: missing <command> (Usage: cx fix <command> [args...])\n", u.stderr)
+    assert.equal("cx fix: missing <command> to capture (run 'cx fix --help')\n", u.stderr)
   end)
 end)
 

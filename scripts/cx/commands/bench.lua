@@ -27,7 +27,7 @@ local function usage_error(msg)
 end
 
 function M.run(argv)
-  if argv[1] == "--help" or argv[1] == "-h" then
+  if args.asks_help(argv) then
     io.stdout:write(HELP)
     return 0
   end

@@ -1,6 +1,7 @@
 --- `cx ci validate [--strict] [--legacy-ok] [--json] [--log PATH]`: the CI gate — schemas, policy
 --- overrides, the run-log contract, the context budget (and with --strict the quarantine directory
 --- and a run log to check). Nothing reaches the network. Exit 0 when no check failed.
+local args = require "cx.args"
 local json = require "cx.json"
 local capture = require "cx.capture"
 local ci = require "cx.ci_validate"
@@ -64,19 +65,15 @@ local function parse(argv)
 end
 
 function M.run(argv)
-  for _, a in ipairs(argv) do
-    if a == "--help" or a == "-h" then
-      io.stdout:write(HELP)
-      return 0
-    end
+  if args.asks_help(argv, true) then
+    io.stdout:write(HELP)
+    return 0
   end
   local rest = {}
   local sub = argv[1]
   if sub ~= nil and sub:sub(1, 1) ~= "-" then
     if sub ~= "validate" then
-      local guess = registry.suggest(sub, { "validate" })
-      return usage_error("unknown subcommand '" .. sub .. "'"
-        .. (guess and (", did you mean '" .. guess .. "'?") or ""))
+      return usage_error("unknown subcommand '" .. sub .. "'" .. registry.hint(sub, { "validate" }))
     end
     table.move(argv, 2, #argv, 1, rest)
   else

@@ -1,4 +1,5 @@
 --- `cx completion bash|zsh|fish`: print a shell completion script generated from the command table.
+local args = require "cx.args"
 local completion = require "cx.completion"
 local registry = require "cx.registry"
 
@@ -17,7 +18,7 @@ Exit codes: 0 ok, 2 usage error.
 
 function M.run(argv)
   local shell = argv[1]
-  if shell == "--help" or shell == "-h" then
+  if args.asks_help(argv) then
     io.stdout:write(HELP)
     return 0
   end
@@ -28,9 +29,8 @@ function M.run(argv)
   local gen = completion.SHELLS[shell]
   if not gen or argv[2] ~= nil then
     local bad = gen and argv[2] or shell
-    local guess = registry.suggest(bad, { "bash", "zsh", "fish" })
-    io.stderr:write("cx completion: unknown shell '", bad, "'",
-      guess and (" (did you mean '" .. guess .. "'?)") or " (use bash, zsh or fish)", "\n")
+    local hint = registry.hint(bad, { "bash", "zsh", "fish" })
+    io.stderr:write("cx completion: unknown shell '", bad, "'", hint ~= "" and hint or " (use bash, zsh or fish)", "\n")
     return 2
   end
   io.stdout:write(gen(completion.spec()))

@@ -1,6 +1,7 @@
 --- `cx cx-compat <name> [args...]`: run a command by any name cx answers to — the earlier
 --- implementation's cx* names (cxmetrics, cxstate, cxprompt_stats ...) or a plain command name —
 --- with the rest of the arguments. `cx-compat help <command>` prints that command's help.
+local args = require "cx.args"
 local registry = require "cx.registry"
 
 local M = { summary = "run a command by its earlier cx* name (cxmetrics, cxstate, ...)" }
@@ -29,7 +30,7 @@ end
 
 function M.run(argv)
   local name = argv[1]
-  if name == "--help" or name == "-h" then
+  if args.asks_help(argv) then
     io.stdout:write(HELP)
     return 0
   end

@@ -1,7 +1,7 @@
 --- `cx cxcopy <command...>`: run a command (no shell), send its clipped output to the LLM and copy
 --- the agent's reply to the clipboard (a clipboard program found on PATH) instead of printing it.
 local clipboard = require "cx.clipboard"
-local execute = require "cx.execute"
+local llm_run = require "cx.commands.llm_run"
 
 local M = { summary = "run a command; copy the LLM's reply to the clipboard" }
 
@@ -17,23 +17,15 @@ works; 2 for usage errors.
 ]]
 
 function M.run(argv)
-  if argv[1] == "--help" or argv[1] == "-h" then
-    io.stdout:write(HELP)
-    return 0
-  end
-  if argv[1] == "--" then table.remove(argv, 1) end
-  if #argv == 0 then
-    io.stderr:write("cx cxcopy: missing <command> (Usage: cx cxcopy <command> [args...])\n")
-    return 2
-  end
+  local cmd, code = llm_run.command_argv("cxcopy", argv, HELP)
+  if not cmd then return code end
   -- Look for a clipboard first: no LLM call for a reply that could not be copied anyway.
   local programs = clipboard.available()
   if #programs == 0 then
     io.stderr:write("cx cxcopy: no clipboard program found on PATH (looked for ", clipboard.names(), ")\n")
     return 1
   end
-  local out = execute.run_captured({ tool = "cxcopy", mode = "agent", argv = argv })
-  for _, w in ipairs(out.descriptor.warnings) do io.stderr:write("cx cxcopy: warning: ", w, "\n") end
+  local out = llm_run.run("cxcopy", { tool = "cxcopy", mode = "agent", argv = cmd })
   local r = out.result
   if not r.ok then
     io.stderr:write("cx cxcopy: ", r.reason, "\n")

@@ -1,11 +1,12 @@
 --- `cx fanout <objective...>` (`cxfanout`): split an objective into six role-tagged subtasks
 --- (architect, two implementers, reviewer, tester, doc). Prints only; unrelated to `cx task fanout`.
+local args = require "cx.args"
 local prompts = require "cx.prompts"
 
 local M = { summary = "six role-tagged subtasks for an objective" }
 
 function M.run(argv)
-  if argv[1] == "--help" or argv[1] == "-h" then
+  if args.asks_help(argv) then
     io.stdout:write("Usage: cx fanout <objective>\n\nPrint six role-tagged subtasks for <objective> (the arguments "
       .. "joined by spaces). Writes nothing.\nExit codes: 0 ok, 2 usage error.\n")
     return 0

@@ -1,7 +1,7 @@
 --- `cx fix <command...>` (`cxfix`): run a command (no shell), send it with its exit status and
 --- clipped output to the LLM, and print the explanation and the next commands to run. The exit
 --- status is the command's, so scripts keep seeing failures through it.
-local execute = require "cx.execute"
+local llm_run = require "cx.commands.llm_run"
 
 local M = { summary = "run a command; the LLM explains a failure and the next commands" }
 
@@ -35,17 +35,9 @@ function M.prompt(cap, argv)
 end
 
 function M.run(argv)
-  if argv[1] == "--help" or argv[1] == "-h" then
-    io.stdout:write(HELP)
-    return 0
-  end
-  if argv[1] == "--" then table.remove(argv, 1) end
-  if #argv == 0 then
-    io.stderr:write("cx fix: missing <command> (Usage: cx fix <command> [args...])\n")
-    return 2
-  end
-  local out = execute.run_captured({ tool = "cxfix", mode = "agent", argv = argv, make_prompt = M.prompt })
-  for _, w in ipairs(out.descriptor.warnings) do io.stderr:write("cx fix: warning: ", w, "\n") end
+  local cmd, code = llm_run.command_argv("fix", argv, HELP)
+  if not cmd then return code end
+  local out = llm_run.run("fix", { tool = "cxfix", mode = "agent", argv = cmd, make_prompt = M.prompt })
   local r = out.result
   if not r.ok then
     io.stderr:write("cx fix: ", r.reason, "\n")

@@ -1,6 +1,7 @@
 --- `cx health` (`cxhealth`): a smoke test of the selected adapter — its CLI's version (for the
 --- codex and ollama adapters), one `ping` round trip (the last JSONL lines and the agent text; no run
 --- row), then a full `cxo git status` run (which writes its row).
+local args = require "cx.args"
 local adapters = require "cx.adapters"
 local binaries = require "cx.adapters.binaries"
 local capture = require "cx.capture"
@@ -58,7 +59,7 @@ local function version(d)
 end
 
 function M.run(argv)
-  if argv[1] == "--help" or argv[1] == "-h" then
+  if args.asks_help(argv) then
     out(HELP)
     return 0
   end

@@ -1,5 +1,6 @@
 --- `cx prompt <mode> <request...>` (`cxprompt`): a fixed prompt block for implement, fix, test, doc
 --- or ops work, with the request (the arguments joined by spaces). Writes nothing.
+local args = require "cx.args"
 local prompts = require "cx.prompts"
 local registry = require "cx.registry"
 
@@ -8,7 +9,7 @@ local M = { summary = "a fixed prompt block for a mode and a request" }
 local USAGE = "Usage: cx prompt <implement|fix|test|doc|ops> <request>"
 
 function M.run(argv)
-  if argv[1] == "--help" or argv[1] == "-h" then
+  if args.asks_help(argv) then
     io.stdout:write(USAGE, "\n\nPrint a fixed prompt block (context, goal for the mode, requirements, constraints, "
       .. "deliverables,\ntest checklist) with <request> (the remaining arguments joined by spaces).\n"
       .. "Exit codes: 0 ok, 2 usage error.\n")

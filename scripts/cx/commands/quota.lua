@@ -1,6 +1,7 @@
 --- `cx quota ...` (`cxquota`): token burn over the last days, the provider quota probe, the quota
 --- catalog, configured totals and the quota guard (a CI gate with --strict). Nothing reaches the
 --- network: the inputs are the run log, the environment, state.json and quota_catalog.json.
+local args = require "cx.args"
 local json = require "cx.json"
 local paths = require "cx.paths"
 local registry = require "cx.registry"
@@ -312,9 +313,8 @@ local function run_catalog(argv, l)
   if sub == "show" then return catalog_show(rest, l) end
   if sub == "refresh" then return catalog_refresh(rest, l) end
   if sub == "auto" then return catalog_auto(rest) end
-  local guess = registry.suggest(sub, { "show", "refresh", "auto" })
-  return usage_error("quota catalog", "unknown subcommand '" .. sub .. "'" ..
-    (guess and (" (did you mean '" .. guess .. "'?)") or ""), "catalog")
+  return usage_error("quota catalog", "unknown subcommand '" .. sub .. "'"
+    .. registry.hint(sub, { "show", "refresh", "auto" }), "catalog")
 end
 
 -- set / unset -------------------------------------------------------------------------------------
@@ -457,19 +457,16 @@ local function run_guard(argv, l)
   elseif sub == "check" then
     return guard_check(rest, l)
   end
-  local guess = registry.suggest(sub, { "show", "on", "off", "check" })
-  return usage_error("quota guard", "unknown subcommand '" .. sub .. "'" ..
-    (guess and (" (did you mean '" .. guess .. "'?)") or ""), "guard")
+  return usage_error("quota guard", "unknown subcommand '" .. sub .. "'"
+    .. registry.hint(sub, { "show", "on", "off", "check" }), "guard")
 end
 
 -- dispatch ----------------------------------------------------------------------------------------
 
 function M.run(argv)
-  for _, a in ipairs(argv) do
-    if a == "--help" or a == "-h" then
-      out(HELP)
-      return 0
-    end
+  if args.asks_help(argv, true) then
+    out(HELP)
+    return 0
   end
   local l, err = layout()
   if not l then return fail("quota", err) end

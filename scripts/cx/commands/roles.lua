@@ -1,4 +1,5 @@
 --- `cx roles [role]` (`cxroles`): the agent roles, or one role's focus and deliverable.
+local args = require "cx.args"
 local prompts = require "cx.prompts"
 local registry = require "cx.registry"
 
@@ -6,7 +7,7 @@ local M = { summary = "the agent roles, or one role's header" }
 
 function M.run(argv)
   local role = argv[1]
-  if role == "--help" or role == "-h" then
+  if args.asks_help(argv) then
     io.stdout:write("Usage: cx roles [role]\n\nList the roles (architect, implementer, reviewer, tester, doc), or "
       .. "print one role's header\n(Role, Focus, Deliver). Exit codes: 0 ok, 2 unknown role or usage error.\n")
     return 0
@@ -23,9 +24,7 @@ function M.run(argv)
   if not r then
     local names = {}
     for _, x in ipairs(prompts.ROLES) do names[#names + 1] = x.name end
-    local guess = registry.suggest(role, names)
-    io.stderr:write("cx roles: unknown role '", role, "'", guess and (" (did you mean '" .. guess .. "'?)") or "",
-      "\n")
+    io.stderr:write("cx roles: unknown role '", role, "'", registry.hint(role, names), "\n")
     return 2
   end
   io.stdout:write(prompts.role_header(r))

@@ -1,6 +1,7 @@
 --- `cx routes [--json] [name...]` (`cxroutes`): every name cx answers to — commands and the earlier
 --- implementation's cx* names — and the command that runs it. The route is always `rust`: the
 --- reference's word for "handled natively, no bash fallback", kept so scripts that check it match.
+local args = require "cx.args"
 local json = require "cx.json"
 local registry = require "cx.registry"
 
@@ -24,11 +25,12 @@ end
 
 function M.run(argv)
   local as_json, names = false, {}
+  if args.asks_help(argv, true) then
+    io.stdout:write(HELP)
+    return 0
+  end
   for _, a in ipairs(argv) do
-    if a == "--help" or a == "-h" then
-      io.stdout:write(HELP)
-      return 0
-    elseif a == "--json" then
+    if a == "--json" then
       as_json = true
     elseif a:sub(1, 1) == "-" then
       io.stderr:write("cx routes: unknown option '", a, "' (run 'cx routes --help')\n")

@@ -1,6 +1,7 @@
 --- `cx state [show | get <key> | set <key> <value>]` (`cxstate`): read and write .codex/state.json by
 --- dotted path (`preferences.conventional_commits`). Values given to `set` are JSON when they parse
 --- as JSON, else true/false/null (any case), an integer, a number, or the raw text.
+local args = require "cx.args"
 local json = require "cx.json"
 local paths = require "cx.paths"
 local registry = require "cx.registry"
@@ -120,7 +121,7 @@ end
 
 function M.run(argv)
   local sub = argv[1] or "show"
-  if sub == "--help" or sub == "-h" or argv[2] == "--help" then
+  if args.asks_help(argv) or argv[2] == "--help" then
     io.stdout:write(HELP)
     return 0
   end
@@ -136,9 +137,8 @@ function M.run(argv)
     end
     return set(argv[2], argv[3])
   end
-  local guess = registry.suggest(sub, { "show", "get", "set" })
-  io.stderr:write("cx state: unknown subcommand '", sub, "'",
-    guess and (" (did you mean '" .. guess .. "'?)") or "", " (", USAGE, ")\n")
+  io.stderr:write("cx state: unknown subcommand '", sub, "'", registry.hint(sub, { "show", "get", "set" }), " (",
+    USAGE, ")\n")
   return 2
 end
 

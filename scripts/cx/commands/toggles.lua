@@ -2,6 +2,7 @@
 --- toggles. A command cannot change the environment of the shell that started it, so the toggles
 --- only print their notice (the reference's exact lines); `alert-show` prints the thresholds
 --- `cx alert` actually uses (the alert policy, overridden by CXALERT_MAX_MS / CXALERT_MAX_EFF_IN).
+local args = require "cx.args"
 local judge = require "cx.analytics.judge"
 local alert = require "cx.commands.alert"
 
@@ -39,7 +40,7 @@ end
 
 --- name: the registry name the CLI resolved.
 function M.run(argv, name)
-  if argv[1] == "--help" or argv[1] == "-h" then
+  if args.asks_help(argv) then
     io.stdout:write(HELP[name] or HELP["log-on"])
     return 0
   end

@@ -1,6 +1,7 @@
 --- `cx where [name...]` (`cxwhere`): where this cx and its files are (binary, scripts, repository,
 --- log, state), the backend and model, and for each name given, what runs it. Nothing is run to
 --- answer: a name cx does not dispatch is `route=unknown` (the reference asked a login bash).
+local args = require "cx.args"
 local core = require "cx.core"
 local execute = require "cx.execute"
 local introspect = require "cx.introspect"
@@ -24,11 +25,9 @@ local function shown(v)
 end
 
 function M.run(argv)
-  for _, a in ipairs(argv) do
-    if a == "--help" or a == "-h" then
-      io.stdout:write(HELP)
-      return 0
-    end
+  if args.asks_help(argv, true) then
+    io.stdout:write(HELP)
+    return 0
   end
   local repo = introspect.repo_root()
   local p = paths.resolve()
