@@ -9,12 +9,7 @@ local fixtures = {
   prompt_stats = contract.load("prompt_stats_json_contract.json"),
 }
 
-local function has_line(r, line)
-  for _, l in ipairs(lr.lines(r)) do
-    if l == line then return true end
-  end
-  return false
-end
+local has_line = lr.has_line
 
 local function run(tool, dur, eff, extra)
   local row = { tool = tool, duration_ms = dur, effective_input_tokens = eff, ts = "2026-03-05T14:15:0" .. (dur % 10)

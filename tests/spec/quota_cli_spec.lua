@@ -19,12 +19,7 @@ local function row(eff, extra)
   return r
 end
 
-local function has_line(r, line)
-  for _, l in ipairs(lr.lines(r)) do
-    if l == line then return true end
-  end
-  return false
-end
+local has_line = lr.has_line
 
 teardown(lr.cleanup)
 

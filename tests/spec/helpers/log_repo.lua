@@ -50,6 +50,14 @@ function M.lines(r)
   return out
 end
 
+--- Whether a run printed exactly this line.
+function M.has_line(r, line)
+  for _, l in ipairs(M.lines(r)) do
+    if l == line then return true end
+  end
+  return false
+end
+
 --- Now as the run log's timestamp format, shifted by `seconds`.
 function M.ts(seconds)
   return os.date("!%Y-%m-%dT%H:%M:%SZ", os.time() + (seconds or 0))
