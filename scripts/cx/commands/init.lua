@@ -42,6 +42,8 @@ return {
     cmd("diag", "diag", "diagnose configuration and the last N runs"),
     cmd("scheduler", "scheduler", "scheduler health of the last N runs"),
     cmd("optimize", "optimize", "scoreboard and recommendations of the last N runs"),
+    cmd("task", "task", "the task graph: add, list, show, plan, run and recover tasks"),
+    cmd("broker", "broker", "backend routing policy, availability and per-backend benchmark"),
     cmd("version", "version", "print the version and build facts", { aliases = { "cxversion" } }),
     -- introspection
     cmd("where", "where", "where cx, its scripts, log and state are; how commands route",
@@ -104,7 +106,7 @@ return {
     cxnext = "next", cxdiffsum = "diffsum", cxdiffsum_staged = "diffsum-staged", cxcommitjson = "commitjson",
     cxcommitmsg = "commitmsg", cxquarantine = "quarantine", cxfix_run = "fix-run", cxlogs = "logs",
     cxtelemetry = "telemetry",
-    -- (an alias whose command is not registered yet is ignored by dispatch, help and completion)
+    -- (an alias whose command is not registered is ignored by dispatch, help and completion)
     cxdoctor = "doctor", cxllm = "llm", cxpolicy = "policy", cxlog_tail = "log-tail", cxreplay = "replay",
     cxtask = "task", cxbroker = "broker",
   },
