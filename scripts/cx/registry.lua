@@ -2,6 +2,7 @@
 --- entry, list every name cx answers to, and suggest the closest name for a typo. Dispatch, help,
 --- `supports`, `routes`, `cx-compat` and completion all go through here, so they always agree.
 local commands = require "cx.commands"
+local suggest = require "cx.suggest"
 
 local registry = {}
 
@@ -59,39 +60,8 @@ function registry.names()
   return out
 end
 
--- Optimal string alignment distance (Levenshtein plus adjacent transpositions: daig -> diag is 1).
-local function distance(a, b)
-  local la, lb = #a, #b
-  local d = {}
-  for i = 0, la do
-    d[i] = { [0] = i }
-  end
-  for j = 0, lb do d[0][j] = j end
-  for i = 1, la do
-    for j = 1, lb do
-      local cost = a:byte(i) == b:byte(j) and 0 or 1
-      local v = math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
-      if i > 1 and j > 1 and a:byte(i) == b:byte(j - 1) and a:byte(i - 1) == b:byte(j) then
-        v = math.min(v, d[i - 2][j - 2] + 1)
-      end
-      d[i][j] = v
-    end
-  end
-  return d[la][lb]
-end
-
---- The closest candidate to word (at most 2 edits, and fewer than half its length), or nil.
---- Ties go to the candidate listed first.
-function registry.suggest(word, candidates)
-  if type(word) ~= "string" or word == "" then return nil end
-  local best, best_d
-  local limit = math.min(2, math.max(1, #word // 2))
-  for _, c in ipairs(candidates) do
-    local d = distance(word, c)
-    if d <= limit and (best_d == nil or d < best_d) then best, best_d = c, d end
-  end
-  return best
-end
+--- The closest candidate to a mistyped word, or nil (cx.suggest: a few edits, or a unique prefix).
+registry.suggest = suggest.closest
 
 --- " (did you mean '<closest>'?)" for a mistyped word, or "" when nothing is close.
 function registry.hint(word, candidates)
