@@ -4,7 +4,8 @@
 -- CXALERT_MAX_MS and CXALERT_MAX_EFF_IN still override the thresholds for one run.
 --
 -- input = { window = N, runs = { { execution_id, tool, ts, duration_ms, effective_input_tokens }, ... } }
--- (absent numbers are absent, not 0). A rule returns nil or { reason, count, evidence }.
+-- (absent numbers are absent, not 0). A rule returns nil or { reason, evidence } (one item per run
+-- it judged: the count of violations is the count of evidence items).
 
 local function over(runs, field, limit)
   local evidence = {}
@@ -21,22 +22,22 @@ return {
   },
   rules = {
     {
-      id = "slow_runs", about = "runs", severity = "warning",
+      id = "slow_runs", severity = "warning",
       check = function(input, t)
         local ev = over(input.runs, "duration_ms", t.max_ms)
         if #ev == 0 then return nil end
         return { reason = string.format("%d of %d runs took longer than %d ms", #ev, #input.runs, t.max_ms),
-          count = #ev, evidence = ev }
+          evidence = ev }
       end,
       action = { rationale = "Some runs are slow; see which tools and when.", command = "cx profile 50" },
     },
     {
-      id = "token_heavy_runs", about = "runs", severity = "warning",
+      id = "token_heavy_runs", severity = "warning",
       check = function(input, t)
         local ev = over(input.runs, "effective_input_tokens", t.max_eff_in)
         if #ev == 0 then return nil end
         return { reason = string.format("%d of %d runs sent more than %d effective input tokens", #ev,
-          #input.runs, t.max_eff_in), count = #ev, evidence = ev }
+          #input.runs, t.max_eff_in), evidence = ev }
       end,
       action = { rationale = "Some prompts are heavy; lint them.", command = "cx promptlint 200" },
     },

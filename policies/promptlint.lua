@@ -16,7 +16,7 @@ return {
   },
   rules = {
     {
-      id = "heavy_prompts", about = "tools", severity = "warning",
+      id = "heavy_prompts", severity = "warning",
       check = function(input, t)
         local top = input.heavy[1]
         if not top or top.avg <= t.heavy_avg_tokens then return nil end
@@ -26,7 +26,7 @@ return {
       end,
     },
     {
-      id = "token_drift", about = "tools", severity = "warning",
+      id = "token_drift", severity = "warning",
       check = function(input, t)
         local top = input.drift[1]
         if not top or top.delta <= t.drift_delta_tokens then return nil end
@@ -36,7 +36,7 @@ return {
       end,
     },
     {
-      id = "low_cache_hit", about = "tools", severity = "warning",
+      id = "low_cache_hit", severity = "warning",
       check = function(input, t)
         local low = input.cache[1]
         if not low or low.pct >= t.low_cache_hit_pct then return nil end

@@ -1,8 +1,9 @@
 --- The one place the analytics commands (alert, promptlint) evaluate their rule policies
 --- (`policies/<name>.lua`, the shape of PLAN.md §4: thresholds + ordered rules with id, severity,
 --- check, action; a repository's `.codex/policies/<name>.lua` with `extends = true` composes over the
---- shipped policy: thresholds merged key by key, a rule with a known id replaced or `disabled`, a new
---- id added; without `extends` it replaces the shipped policy).
+--- shipped policy: thresholds merged key by key, a rule with a known id changed field by field or
+--- `disabled`, a new id added; without `extends` it replaces the shipped policy). Findings carry
+--- {id, severity, reason, evidence (at most EVIDENCE_MAX items), evidence_count}, as the engine's do.
 ---
 --- SEAM: this is a minimal stand-in for `cx.policy_rules.evaluate` (pkg policies), built on the
 --- sandbox of cx.policy (load/call). When cx.policy_rules lands, the body of judge.evaluate becomes
@@ -13,7 +14,9 @@ local paths = require "cx.paths"
 
 local judge = {}
 
-local SEVERITIES = { warning = true, critical = true }
+local SEVERITIES = { ok = true, warning = true, critical = true }
+
+judge.EVIDENCE_MAX = 20
 
 local function merge(into, from)
   for k, v in pairs(from or {}) do into[k] = v end
@@ -29,9 +32,6 @@ local function rules_of(h, optional)
   for i, r in ipairs(list) do
     if type(r) ~= "table" or type(r.id) ~= "string" then
       return nil, string.format("%s: rule %d needs a string id", h.path, i), "invalid"
-    end
-    if not r.disabled and type(r.check) ~= "function" then
-      return nil, string.format("%s: rule %s needs a check function", h.path, r.id), "invalid"
     end
     out[#out + 1] = { rule = r, handle = h }
   end
@@ -66,9 +66,38 @@ local function compose(name, opts)
     for i, r in ipairs(rules) do
       if r.rule.id == e.rule.id then found = i end
     end
-    if found then rules[found] = e else rules[#rules + 1] = e end
+    if found then
+      -- field by field: the check runs in the sandbox of the file that defined it
+      local merged = {}
+      for k, v in pairs(rules[found].rule) do merged[k] = v end
+      for k, v in pairs(e.rule) do merged[k] = v end
+      rules[found] = { rule = merged, handle = e.rule.check and e.handle or rules[found].handle }
+    else
+      rules[#rules + 1] = e
+    end
   end
   return rules, thresholds
+end
+
+local function check_rules(rules)
+  for _, e in ipairs(rules) do
+    if not e.rule.disabled and type(e.rule.check) ~= "function" then
+      return nil, string.format("%s: rule %s needs a check function", e.handle.path, e.rule.id), "invalid"
+    end
+  end
+  return true
+end
+
+-- At most EVIDENCE_MAX {execution_id, line} items, and how many there were.
+local function evidence_of(list)
+  local out, total = {}, 0
+  for _, e in ipairs(type(list) == "table" and list or {}) do
+    total = total + 1
+    if total <= judge.EVIDENCE_MAX and type(e) == "table" then
+      out[#out + 1] = { execution_id = e.execution_id, line = e.line }
+    end
+  end
+  return out, total
 end
 
 -- Call one rule's check in the sandbox of the file that defined it.
@@ -80,12 +109,14 @@ end
 
 --- Evaluate policy `name` over input. opts: thresholds (values that win over the policy's, e.g. from
 --- environment variables), policies_dir (default: the repository's .codex/policies), shipped_dir.
---- Returns { findings = { {id, severity, reason, evidence, count?} }, actions = { {id, severity,
+--- Returns { findings = { {id, severity, reason, evidence, evidence_count} }, actions = { {id, severity,
 --- rationale, command} }, thresholds } or nil, message (naming the policy file and line), class.
 function judge.evaluate(name, input, opts)
   opts = opts or {}
   local rules, thresholds, class = compose(name, opts)
   if not rules then return nil, thresholds, class end
+  local ok, err, eclass = check_rules(rules)
+  if not ok then return nil, err, eclass end
   merge(thresholds, opts.thresholds)
   local out = { findings = {}, actions = {}, thresholds = thresholds }
   for _, e in ipairs(rules) do
@@ -95,8 +126,9 @@ function judge.evaluate(name, input, opts)
       if f == nil and err then return nil, err, eclass end
       if type(f) == "table" then
         local severity = SEVERITIES[f.severity] and f.severity or (SEVERITIES[r.severity] and r.severity or "warning")
-        local finding = { id = r.id, severity = severity, reason = tostring(f.reason or r.id),
-          evidence = type(f.evidence) == "table" and f.evidence or {}, count = f.count }
+        local evidence, total = evidence_of(f.evidence)
+        local finding = { id = r.id, severity = severity, reason = tostring(f.reason or r.id), evidence = evidence,
+          evidence_count = total }
         out.findings[#out.findings + 1] = finding
         if type(r.action) == "table" and type(r.action.command) == "string" then
           out.actions[#out.actions + 1] = { id = r.id, severity = severity,

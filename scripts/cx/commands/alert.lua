@@ -26,7 +26,7 @@ end
 
 local function count(result, id)
   for _, f in ipairs(result.findings) do
-    if f.id == id then return f.count or #f.evidence end
+    if f.id == id then return f.evidence_count end
   end
   return 0
 end
