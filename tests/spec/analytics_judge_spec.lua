@@ -63,14 +63,16 @@ return {
   end)
 
   it("replaces the shipped policy without extends", function()
-    local dir = override([[return { thresholds = { x = 1 }, rules = { { id = "only", check = function() return {} end } } }]])
+    local dir = override([[
+return { thresholds = { x = 1 }, rules = { { id = "only", check = function() return {} end } } }]])
     local r = assert(judge.evaluate("alert", runs(3, 20000), { policies_dir = dir }))
     assert.same({ x = 1 }, r.thresholds)
     assert.same({ "only" }, { r.findings[1].id })
   end)
 
   it("reports broken policies as file:line, with a class", function()
-    local dir = override("return { extends = true, rules = { { id = 'x', check = function(i)\n return i.nope.x end } } }")
+    local dir = override("return { extends = true, rules = { { id = 'x', check = function(i)\n"
+      .. " return i.nope.x end } } }")
     local r, err, class = judge.evaluate("alert", runs(1, 1), { policies_dir = dir })
     assert.is_nil(r)
     assert.equal("runtime", class)

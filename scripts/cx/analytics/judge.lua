@@ -122,8 +122,8 @@ function judge.evaluate(name, input, opts)
   for _, e in ipairs(rules) do
     local r = e.rule
     if not r.disabled then
-      local f, err, eclass = check(e, input, thresholds)
-      if f == nil and err then return nil, err, eclass end
+      local f, ferr, fclass = check(e, input, thresholds)
+      if f == nil and ferr then return nil, ferr, fclass end
       if type(f) == "table" then
         local severity = SEVERITIES[f.severity] and f.severity or (SEVERITIES[r.severity] and r.severity or "warning")
         local evidence, total = evidence_of(f.evidence)
