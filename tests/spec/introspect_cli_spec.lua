@@ -204,7 +204,7 @@ describe("cx supports", function()
     "cxfanout", "cxpromptlint", "cxnext", "cxfix", "cxdiffsum", "cxdiffsum_staged", "cxcommitjson", "cxcommitmsg",
     "cxbudget", "cxlog_tail", "cxhealth", "cxlog_on", "cxlog_off", "cxalert_show", "cxalert_on", "cxalert_off",
     "cxchunk", "cxfix_run", "cxreplay", "cxquarantine", "cxdoctor", "commitjson", "diffsum", "next", "fix-run",
-    "help", "-h", "--version", "capture-status", "ci", "supports", "schema", "completion" }
+    "cxtask", "cxbroker", "help", "-h", "--version", "capture-status", "ci", "supports", "schema", "completion" }
 
   it("says true for every compatibility name the reference's scripts check", function()
     local dir = lr.repo({})
