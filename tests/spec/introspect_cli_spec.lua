@@ -7,6 +7,7 @@ local git_head = require "cx.git_head"
 
 local fixtures = {
   version = contract.load("version_json_contract.json"),
+  core = contract.load("core_json_contract.json"),
   routes = contract.load("routes_json_contract.json"),
 }
 
@@ -149,6 +150,9 @@ describe("cx core and capture-status", function()
       assert.is_true(has_line(c, want), want)
     end
     assert.is_true(has_line(lr.cx(dir, { "core" }, { CX_EXECUTION_PATH = "bash:x" }), "^bash_fallback_used: true$"))
+    local doc = lr.json(lr.cx(dir, { "core", "--json" }))
+    assert.same({}, contract.check_shape(doc, fixtures.core))
+    assert.equal(dir .. "/.codex/cxlogs/runs.jsonl", doc.log_file)
     local s = lr.cx(dir, { "capture-status" }, { CX_NATIVE_REDUCE = "0" })
     assert.same({ "capture_provider: native", "capture_provider_config: native", "native_reduce: 0",
       "capture_prefer_native: 1", "external_capture_dependencies: none" }, lr.lines(s))
