@@ -1,6 +1,6 @@
 -- Every log cx writes validates clean under `cx logs validate --strict`: each command that appends
--- rows runs on the mock (successes, schema failures, adapter failures, task variables, replay,
--- fix-run), then the repository's log is checked by the command and by the spec helper other
+-- rows runs on the mock (capture commands, cxcopy, fix, health, successes, schema failures, adapter
+-- failures, task variables, a signal, replay, fix-run), then the repository's log is checked by the command and by the spec helper other
 -- packages call (helpers.log_valid; the scheduler's rows join once pkg runall lands).
 local h = require "helpers.cli"
 local json = require "cx.json"
@@ -48,10 +48,16 @@ describe("logs cx writes", function()
     cx({ "cxo", "true" }, { CX_PROVIDER_ADAPTER = "http-stub" })
     cx({ "cxo", "true" }, { CX_PROVIDER_ADAPTER = "http", CX_HTTP_PROVIDER_URL = false })
     cx({ "cxo", "/nonexistent/command" })
-    assert_clean(14)
+    cx({ "cxcopy", "true" }) -- no clipboard here: the run is still logged
+    cx({ "fix", "false" })
+    assert.equal(0, cx({ "health" }).code)
+    assert_clean(17)
     local adapters = {}
     for _, row in ipairs(runlog_rows.all(repo)) do adapters[row.adapter_type] = true end
     assert.same({ mock = true, ["http-stub"] = true, ["http-curl"] = true }, adapters)
+    local tools = {}
+    for _, row in ipairs(runlog_rows.all(repo)) do tools[row.tool] = true end
+    assert.is_true(tools.cxcopy and tools.cxfix and tools.cxj and tools.cx)
   end)
 
   it("task variables, an unusual mode and backend on the rows", function()
