@@ -1,6 +1,7 @@
 -- Every log cx writes validates clean under `cx logs validate --strict`: each command that appends
 -- rows runs on the mock (capture commands, cxcopy, fix, health, successes, schema failures, adapter
--- failures, task variables, a signal, replay, fix-run), then the repository's log is checked by the command and by the spec helper other
+-- failures, task variables, a signal, replay, fix-run), then the repository's log is checked by
+-- the command and by the spec helper other
 -- packages call (helpers.log_valid; the scheduler's rows join once pkg runall lands).
 local h = require "helpers.cli"
 local json = require "cx.json"
