@@ -20,6 +20,7 @@ static const binding bindings[] = {
     {"runlog", cx_lua_open_runlog},
     {"loop", cx_lua_open_loop},
     {"envelope", cx_lua_open_envelope},
+    {"atomicfile", cx_lua_open_atomicfile},
     {"signals", cx_lua_open_signals},
     {"sched", cx_lua_open_sched},
 };
