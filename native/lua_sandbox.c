@@ -4,6 +4,10 @@
  *   sandbox.run{ chunks = { {path=, text=}, ... }, driver = {path=, text=} | nil,
  *                input = <plain data>, limits = {...} }  -> value | nil, message, class
  *
+ * The driver's host table: paths and texts of the chunks; defined(f) -> chunk index (0 when f is
+ * not policy code), line where f is defined; blame(chunk, line) names the policy an unsendable
+ * result is blamed on; invalid(message) fails with class "invalid".
+ *
  * The child builds a new lua_State over the byte-capped allocator, opens only base (whitelisted),
  * string (without dump), table, math and utf8, copies `input` in from the parent's state (which
  * fork left readable), loads every chunk as text with its own environment and runs it, then calls
@@ -252,15 +256,6 @@ static int sb_pcall(lua_State *L)
     return lua_gettop(L);
 }
 
-static int sb_collectgarbage(lua_State *L)
-{
-    const char *opt = luaL_optstring(L, 1, "collect");
-    if (strcmp(opt, "count") != 0)
-        return luaL_error(L, "collectgarbage('%s') is not available to policies", opt);
-    lua_pushnumber(L, (lua_Number)lua_gc(L, LUA_GCCOUNT) + lua_gc(L, LUA_GCCOUNTB) / 1024.0);
-    return 1;
-}
-
 /* array(t) -> t, marked so it comes back as a JSON array (even when empty). */
 static int sb_array(lua_State *L)
 {
@@ -287,6 +282,15 @@ static int sb_host_defined(lua_State *L)
     return 2;
 }
 
+/* host.invalid(message): fail with class "invalid" (a policy of the wrong shape). */
+static int sb_host_invalid(lua_State *L)
+{
+    job_of(L)->err_class = 'i';
+    luaL_checkstring(L, 1);
+    lua_settop(L, 1);
+    return lua_error(L);
+}
+
 /* host.blame(chunk, line): whom to name if the result cannot be sent back. */
 static int sb_host_blame(lua_State *L)
 {
@@ -299,9 +303,9 @@ static int sb_host_blame(lua_State *L)
 /* ---------------------------------------------------------------------------------------------
  * Child: building the state */
 
-static const char *const BASE_NAMES[] = {"assert", "error",    "ipairs",   "next", "pairs",
-                                         "select", "tonumber", "tostring", "type", "rawequal",
-                                         "rawlen", "rawget",   NULL};
+static const char *const BASE_NAMES[] = {"assert", "error",    "ipairs",   "next",
+                                         "pairs",  "select",   "tonumber", "tostring",
+                                         "type",   "rawequal", "rawlen",   NULL};
 
 /* A copy of library table at idx with every C function behind the guard (gmatch specially). */
 static void push_guarded_copy(lua_State *L, int idx, int guard)
@@ -343,8 +347,6 @@ static void push_template(lua_State *L)
     }
     lua_pushcfunction(L, sb_pcall);
     lua_setfield(L, t, "pcall");
-    lua_pushcfunction(L, sb_collectgarbage);
-    lua_setfield(L, t, "collectgarbage");
     lua_pushcfunction(L, sb_array);
     lua_setfield(L, t, "array");
     lua_pushlightuserdata(L, NULL);
@@ -555,6 +557,8 @@ static int sb_main(lua_State *L)
     lua_setfield(L, -2, "defined");
     lua_pushcfunction(L, sb_host_blame);
     lua_setfield(L, -2, "blame");
+    lua_pushcfunction(L, sb_host_invalid);
+    lua_setfield(L, -2, "invalid");
     lua_createtable(L, job->nchunks, 0);
     lua_createtable(L, job->nchunks, 0);
     for (int i = 0; i < job->nchunks; i++) {
