@@ -1,7 +1,9 @@
 /* Lua binding: the run log (native/runlog.c) as `require("cx.core").runlog`.
  *
  *   runlog.append(path, line)  -> true | nil, message, class ("io" | "invalid_row")
- *   runlog.tail(path, n)       -> lines, {torn=bool, bytes_read=int} | nil, message, class
+ *   runlog.tail(path, n)       -> lines, {torn=bool, bytes_read=int, offsets={int...}}
+ *                                 | nil, message, class (offsets: each line's first byte)
+ *   runlog.count_lines(path, from, upto) -> number of '\n' in bytes [from, upto) | nil, msg, class
  *   runlog.lines(path [, off]) -> iterator of lineno, text, torn, offset | nil, message, class
  *   runlog.size(path)          -> bytes | nil, message, class
  *   runlog.lock(path)          -> handle | nil, message, class: the writers' exclusive lock, held
@@ -80,13 +82,35 @@ static int l_tail(lua_State *L)
         lua_pushlstring(L, t.lines[i].text, t.lines[i].len);
         lua_rawseti(L, -2, (lua_Integer)i + 1);
     }
-    lua_createtable(L, 0, 2);
+    lua_createtable(L, 0, 3);
     lua_pushboolean(L, t.torn);
     lua_setfield(L, -2, "torn");
     lua_pushinteger(L, (lua_Integer)t.bytes_read);
     lua_setfield(L, -2, "bytes_read");
+    lua_createtable(L, t.count > (size_t)INT32_MAX ? 0 : (int)t.count, 0);
+    for (size_t i = 0; i < t.count; i++) {
+        lua_pushinteger(L, (lua_Integer)t.lines[i].offset);
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    lua_setfield(L, -2, "offsets");
     cx_runlog_tail_free(&t);
     return 2;
+}
+
+static int l_count_lines(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    lua_Integer from = luaL_checkinteger(L, 2);
+    lua_Integer upto = luaL_checkinteger(L, 3);
+    luaL_argcheck(L, from >= 0, 2, "must not be negative");
+    luaL_argcheck(L, upto >= from, 3, "must not be before from");
+    uint64_t count;
+    char err[512];
+    int rc = cx_runlog_count_lines(path, (uint64_t)from, (uint64_t)upto, &count, err, sizeof err);
+    if (rc != CX_RUNLOG_OK)
+        return push_fail(L, rc, err);
+    lua_pushinteger(L, (lua_Integer)count);
+    return 1;
 }
 
 /* The reader lives in a userdata so that __gc / __close close the file of an abandoned loop. */
@@ -232,8 +256,10 @@ int cx_lua_open_runlog(lua_State *L)
         lua_setfield(L, -2, "__index");
     }
     lua_pop(L, 1);
-    static const luaL_Reg fns[] = {{"append", l_append}, {"tail", l_tail}, {"lines", l_lines},
-                                   {"size", l_size},     {"lock", l_lock}, {NULL, NULL}};
+    static const luaL_Reg fns[] = {
+        {"append", l_append}, {"tail", l_tail}, {"count_lines", l_count_lines},
+        {"lines", l_lines},   {"size", l_size}, {"lock", l_lock},
+        {NULL, NULL}};
     luaL_newlib(L, fns);
     return 1;
 }

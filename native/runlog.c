@@ -221,6 +221,41 @@ int cx_runlog_size(const char *path, uint64_t *size, char *errbuf, size_t errlen
     return CX_RUNLOG_OK;
 }
 
+int cx_runlog_count_lines(const char *path, uint64_t from, uint64_t upto, uint64_t *count,
+                          char *errbuf, size_t errlen)
+{
+    *count = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return os_fail(errbuf, errlen, errno, "open", path);
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        int rc = fail(errbuf, errlen, CX_RUNLOG_EIO, "cannot read %s: not a regular file", path);
+        close(fd);
+        return rc;
+    }
+    char buf[1 << 16];
+    uint64_t done = from;
+    while (done < upto) {
+        size_t want = upto - done < sizeof buf ? (size_t)(upto - done) : sizeof buf;
+        ssize_t n = pread(fd, buf, want, (off_t)done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            int rc = os_fail(errbuf, errlen, errno, "read", path);
+            close(fd);
+            return rc;
+        }
+        if (n == 0)
+            break;
+        for (const char *p = buf, *end = buf + n; (p = memchr(p, '\n', (size_t)(end - p))); p++)
+            (*count)++;
+        done += (uint64_t)n;
+    }
+    close(fd);
+    return CX_RUNLOG_OK;
+}
+
 /* ---------------------------------------------------------------------------------------------- */
 /* Readers */
 
