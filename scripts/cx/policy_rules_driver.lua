@@ -4,8 +4,8 @@
 -- view of the input and returns findings, actions and the severity as plain data.
 --
 -- input = { name = <policy name>, mode = "evaluate" | "check",
---           parts = { { role = "shipped" | "override" }, ... } (one per chunk, same order), data = <what the rules receive>, thresholds = <overrides
---           applied last>, evidence_max = N }
+--           parts = { { role = "shipped" | "override" }, ... } (one per chunk, same order),
+--           data = <what the rules receive>, thresholds = <overrides applied last>, evidence_max = N }
 -- It is not a module: cx reads this file's text and hands it to the sandbox (cx.policy_rules).
 local modules, input, host = ...
 

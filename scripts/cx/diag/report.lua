@@ -232,14 +232,12 @@ function report.optimize(rows, opts)
     sb.alerts = optimize.count_alerts(rows, used)
     sb.alerts_pct = sb.runs > 0 and (sb.alerts / sb.runs) * 100.0 or 0.0
   end
-  local anomalies, recs, action_findings = {}, {}, {}
+  local anomalies, recs = {}, {}
   for _, f in ipairs(r.findings) do
     if f.kind == "anomaly" then
       anomalies[#anomalies + 1] = f.reason
     elseif f.kind == "recommendation" then
       recs[#recs + 1] = f.reason
-    elseif f.kind == "action" then
-      action_findings[#action_findings + 1] = f
     end
   end
   if sb.runs == 0 then
