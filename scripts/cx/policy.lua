@@ -169,7 +169,8 @@ for k, x in pairs(v) do
   if type(k) == "string" and type(x) == "function" then names[#names + 1] = k end
 end
 table.sort(names)
-return { functions = array(names) }
+local rules = type(v.rules) == "table" or v.extends ~= nil or type(v.thresholds) == "table"
+return { functions = array(names), kind = rules and "rules" or "functions" }
 ]]
 
 -- Calls one function of the policy, with one argument list or with each of a batch.
@@ -195,12 +196,14 @@ return { result = call(input.args), line = line }
 ]]
 
 --- Load a policy. opts: policies_dir (the repository override dir), shipped_dir (tests), budget
---- (instructions), limits. Returns a handle { name, path, origin, text, functions = {names},
---- lines = {fname = line} } or nil, message (naming the file), class (usage, not_found, io, syntax,
---- runtime, timeout, memory, output, invalid).
+--- (instructions), limits, path (load this file instead of finding `name`). Returns a handle
+--- { name, path, origin, text, kind, functions = {names}, lines = {fname = line} } or nil, message (naming the file), class (usage, not_found, io, syntax,
+--- runtime, timeout, memory, output, invalid). kind: "rules" (a rule policy, cx.policy_rules) or
+--- "functions" (a table of functions such as command_safety).
 function policy.load(name, opts)
   opts = opts or {}
-  local path, origin, class = policy.find(name, opts)
+  local path, origin, class = opts.path, "file", nil
+  if not path then path, origin, class = policy.find(name, opts) end
   if not path then return nil, origin, class end
   local text, rerr, rclass = policy.read(path)
   if not text then return nil, rerr, rclass end
@@ -213,7 +216,7 @@ function policy.load(name, opts)
     limits = h.limits,
   })
   if not r then return nil, err, eclass end
-  h.functions = r.functions
+  h.functions, h.kind = r.functions, r.kind
   return h
 end
 

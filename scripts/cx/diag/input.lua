@@ -6,6 +6,7 @@ local core = require "cx.core"
 local json = require "cx.json"
 local fields = require "cx.diag.fields"
 local metrics = require "cx.diag.metrics"
+local optimize = require "cx.diag.optimize"
 
 local u64, str = fields.u64, fields.str
 
@@ -66,14 +67,16 @@ function input.scheduled(row)
     or str(row, "run_id") ~= nil or str(row, "tool") == "cxtask_runall"
 end
 
---- The excerpts of a window read by cx.runlog.read_window (info.offsets align with rows).
+--- The excerpts of a window read by cx.runlog.read_window (info.offsets align with rows; a caller
+--- that knows the line numbers already gives info.lines, aligned too).
 function input.rows(rows, info)
   local offsets = info and info.offsets or {}
-  local lines = input.line_numbers(info and info.log_file, offsets)
+  local known = info and info.lines
+  local lines = known and {} or input.line_numbers(info and info.log_file, offsets)
   local out = {}
   for i, row in ipairs(rows) do
     local off = offsets[i]
-    out[i] = input.excerpt(row, off, off and lines[off])
+    out[i] = input.excerpt(row, off, known and known[i] or (off and lines[off]))
   end
   return json.array(out)
 end
@@ -108,6 +111,35 @@ function input.optimize(rows, info, window, scoreboard)
     scoreboard = scoreboard,
     vars = { W = window },
   }
+end
+
+-- The rows of a window that pass optimize's typed check, with their offsets.
+local function typed(rows, info)
+  local out, offsets, lines = {}, {}, info and info.lines and {} or nil
+  for i, row in ipairs(rows) do
+    if fields.typed_ok(row) then
+      out[#out + 1] = row
+      offsets[#out] = info and info.offsets and info.offsets[i]
+      if lines then lines[#out] = info.lines[i] end
+    end
+  end
+  return out, { log_file = info and info.log_file, offsets = offsets, lines = lines }
+end
+
+--- The input cx gives rule policy `name` over a window of decoded rows (cx policy run / test, the
+--- Lua API): `scheduler` as cx diag does, `optimize` as cx optimize does (its typed rows and the
+--- CXALERT_* thresholds), any other policy everything at once: rows, metrics, classes, scoreboard.
+--- Returns the input and the cx.policy_rules options it needs ({thresholds} or {}).
+function input.for_policy(name, rows, info, window, getenv)
+  local env = optimize.env_thresholds(getenv)
+  if name == "scheduler" then return input.scheduler(rows, info, window), {} end
+  local trows, tinfo = typed(rows, info)
+  local th = { max_ms = env.max_ms or optimize.DEFAULT_MAX_MS, max_eff = env.max_eff or optimize.DEFAULT_MAX_EFF }
+  local sb = optimize.scoreboard(trows, th)
+  if name == "optimize" then return input.optimize(trows, tinfo, window, sb), { thresholds = env } end
+  local all = input.scheduler(rows, info, window)
+  all.scoreboard = sb
+  return all, {}
 end
 
 return input
