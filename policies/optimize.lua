@@ -39,7 +39,9 @@ local function cache_degraded(sb, t)
 end
 
 local function timed_out(r) return r.timed_out == true end
-local function schema_failed(r) return r.schema_enforced == true and r.schema_valid == false end
+local function schema_failed(r)
+  return r.schema_enforced == true and r.schema_valid == false and r.failure_class ~= "interrupted"
+end
 local function retried(r) return math.type(r.retry_attempt) == "integer" and r.retry_attempt > 1 end
 
 -- An anomaly rule: fires(sb, t) -> text or nil; evidence(rows, sb, t) -> rows.

@@ -166,7 +166,16 @@ local function compose()
     for _, rule in ipairs(p.rules or {}) do
       local old = policy.index[rule.id]
       if old then
-        for k, v in pairs(rule) do old[k] = v end -- field by field: the override's fields win
+        for k, v in pairs(rule) do
+          if k == "action" and type(v) == "table" and type(old.action) == "table" then
+            local a = {}
+            for ak, av in pairs(old.action) do a[ak] = av end
+            for ak, av in pairs(v) do a[ak] = av end -- an action is tuned field by field too
+            old.action = a
+          else
+            old[k] = v -- field by field: the override's fields win (action = false removes it)
+          end
+        end
         old.chunk = i
       else
         add_rule(i, rule)
