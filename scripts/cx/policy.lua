@@ -197,9 +197,10 @@ return { result = call(input.args), line = line }
 
 --- Load a policy. opts: policies_dir (the repository override dir), shipped_dir (tests), budget
 --- (instructions), limits, path (load this file instead of finding `name`). Returns a handle
---- { name, path, origin, text, kind, functions = {names}, lines = {fname = line} } or nil, message (naming the file), class (usage, not_found, io, syntax,
---- runtime, timeout, memory, output, invalid). kind: "rules" (a rule policy, cx.policy_rules) or
---- "functions" (a table of functions such as command_safety).
+--- { name, path, origin, text, kind, functions = {names}, lines = {fname = line} } or nil, message
+--- (naming the file), class (usage, not_found, io, syntax, runtime, timeout, memory, output, invalid).
+--- kind: "rules" (a rule policy, cx.policy_rules) or "functions" (a table of functions such as
+--- command_safety).
 function policy.load(name, opts)
   opts = opts or {}
   local path, origin, class = opts.path, "file", nil

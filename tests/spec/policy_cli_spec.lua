@@ -97,7 +97,8 @@ describe("cx policy check", function()
     local dir = repo()
     h.write(dir .. "/.codex/policies/scheduler.lua",
       "return {\n  extends = true,\n  thresholds = {\n    queue_p95_ms = 'slow',\n  },\n}\n")
-    h.write(dir .. "/.codex/policies/optimize.lua", "return {\n  extends = true,\n  rules = {\n    { id = 'x' },\n  },\n")
+    h.write(dir .. "/.codex/policies/optimize.lua",
+      "return {\n  extends = true,\n  rules = {\n    { id = 'x' },\n  },\n")
     local r = cx(dir, { "policy", "check", "--json" })
     assert.equal(1, r.code)
     local doc = json_of(r)
@@ -176,7 +177,8 @@ describe("cx policy run", function()
   it("evaluates a policy file over --log and gates with --strict/--severity", function()
     local dir = repo()
     local log = log_of(dir, { { queue_ms = 2500, worker_id = "w", execution_id = "a" },
-      { queue_ms = 2600, worker_id = "w", execution_id = "b" }, { queue_ms = 2700, worker_id = "w", execution_id = "c" } })
+      { queue_ms = 2600, worker_id = "w", execution_id = "b" },
+      { queue_ms = 2700, worker_id = "w", execution_id = "c" } })
     local r = cx(dir, { "policy", "run", "scheduler", "--log", log, "--json" })
     assert.equal(0, r.code, r.stderr)
     local doc = json_of(r)
@@ -223,8 +225,8 @@ describe("the examples under policies/examples/", function()
   local function example_dir(name)
     local dir = repo()
     os.execute("cp " .. h.quote(EXAMPLES .. "/" .. name) .. "/*.lua " .. h.quote(dir .. "/.codex/policies/"))
-    os.execute("cp " .. h.quote(EXAMPLES .. "/" .. name) .. "/tests/*.json " .. h.quote(dir .. "/.codex/policies/tests/")
-      .. " 2>/dev/null")
+    os.execute("cp " .. h.quote(EXAMPLES .. "/" .. name) .. "/tests/*.json "
+      .. h.quote(dir .. "/.codex/policies/tests/") .. " 2>/dev/null")
     return dir
   end
 

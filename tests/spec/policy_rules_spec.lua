@@ -124,15 +124,15 @@ return {
   end)
 
   it("lets the policy's severity() decide the gate", function()
-    write(repo, "p", "return { extends = true, severity = function(findings) return #findings > 1 and 'critical' or 'ok' end }")
+    write(repo, "p",
+      "return { extends = true, severity = function(findings) return #findings > 1 and 'critical' or 'ok' end }")
     assert.equal("critical", assert(eval(base_input)).severity)
   end)
 
   it("refuses extends without a shipped policy", function()
-    local r, err, class = policy_rules.evaluate("nosuch", {}, { shipped_dir = shipped, file = repo .. "/x.lua" })
-    assert.is_nil(r)
+    assert.is_nil(policy_rules.evaluate("nosuch", {}, { shipped_dir = shipped, file = repo .. "/x.lua" }))
     h.write(repo .. "/x.lua", "return {\n  extends = true,\n}")
-    r, err, class = policy_rules.evaluate("nosuch", {}, { shipped_dir = shipped, file = repo .. "/x.lua" })
+    local r, err, class = policy_rules.evaluate("nosuch", {}, { shipped_dir = shipped, file = repo .. "/x.lua" })
     assert.is_nil(r)
     assert.equal("invalid", class)
     assert.equal(repo .. "/x.lua:2: extends = true, but cx ships no policy named 'nosuch'", err)
@@ -141,7 +141,8 @@ return {
   for _, case in ipairs({
     { "an unknown rule field", "return { extends = true, rules = {\n  { id = 'r', chek = function() end },\n} }",
       ":2: rule 'r': unknown field 'chek'" },
-    { "a bad severity", "return { extends = true, rules = {\n\n  { id = 'r', severity = 'high', check = function() end },\n} }",
+    { "a bad severity",
+      "return { extends = true, rules = {\n\n  { id = 'r', severity = 'high', check = function() end },\n} }",
       ":3: rule 'r': severity must be \"ok\", \"warning\" or \"critical\" (got high)" },
     { "duplicate ids", "return { extends = true, rules = {\n  { id = 'r', check = function() end },\n" ..
       "  { id = 'r', check = function() end },\n} }", ":2: rule 'r': duplicate id (also rule #1)" },
@@ -151,11 +152,14 @@ return {
       ":2: rule 'r': check is missing" },
     { "an unknown top-level key", "return {\n  extends = true,\n  rule = {},\n}",
       ":3: unknown key 'rule' (a rule policy has extends, thresholds, rules, severity, description)" },
-    { "a check returning a number", "return { extends = true, rules = {\n  { id = 'r',\n    check = function() return 42 end },\n} }",
+    { "a check returning a number",
+      "return { extends = true, rules = {\n  { id = 'r',\n    check = function() return 42 end },\n} }",
       ":3: rule 'r': check returned a number; expected nil, false, true or a table" },
-    { "an unknown about", "return { extends = true, rules = {\n  { id = 'r', about = 'nowhere', check = function() return true end },\n} }",
+    { "an unknown about",
+      "return { extends = true, rules = {\n  { id = 'r', about = 'nowhere', check = function() return true end },\n} }",
       ":2: rule 'r': about = 'nowhere' names no rows of this input (known: all)" },
-    { "an unknown placeholder", "return { extends = true, rules = {\n  { id = 'r', check = function() return true end,\n" ..
+    { "an unknown placeholder",
+      "return { extends = true, rules = {\n  { id = 'r', check = function() return true end,\n" ..
       "    action = { rationale = 'x', command = 'cx diag {Q}' } },\n} }",
       ":2: rule 'r': action uses the unknown placeholder {Q}" },
     { "an error in a check", "return { extends = true, rules = {\n  { id = 'r', check = function(input)\n" ..
