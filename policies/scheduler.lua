@@ -103,7 +103,7 @@ return {
     {
       id = "retry_recovery_low",
       about = "scheduled",
-      severity = "critical",
+      severity = "warning", -- the finding counts like any reason; its action is critical
       check = function(input, t)
         local r = input.metrics.retry
         if r.rows_after_retry < t.retry_min_rows or r.rows_after_retry_success_rate >= t.retry_success_min then
@@ -119,6 +119,7 @@ return {
         }
       end,
       action = {
+        severity = "critical",
         rationale = "Retry recovery rate is below target.",
         command = "cx logs stats 200 --json --strict",
       },
@@ -147,7 +148,7 @@ return {
     {
       id = "critical_halts_detected",
       about = "scheduled",
-      severity = "critical",
+      severity = "warning", -- as the reference: one reason is a warning report; the action is critical
       check = function(input)
         local c = input.metrics.critical
         if c.halted_rows == 0 then return nil end
@@ -167,10 +168,16 @@ return {
     },
   },
 
-  -- The gate: how many reasons fired, not which (the reference's rule): 0 ok, 1 warning, 2+ critical.
+  -- The gate: how many reasons fired, not which (the reference's rule): 0 ok, 1 warning, 2+
+  -- critical. A rule of your own with severity = "critical" raises it to critical by itself.
   severity = function(findings)
-    if #findings >= 2 then return "critical" end
-    if #findings == 1 then return "warning" end
-    return "ok"
+    local rank = { ok = 0, warning = 1, critical = 2 }
+    local n, top = 0, "ok"
+    for _, f in ipairs(findings) do
+      if f.severity ~= "ok" then n = n + 1 end
+      if rank[f.severity] > rank[top] then top = f.severity end
+    end
+    local counted = n >= 2 and "critical" or n == 1 and "warning" or "ok"
+    return rank[counted] > rank[top] and counted or top
   end,
 }
