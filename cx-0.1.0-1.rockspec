@@ -139,3 +139,9 @@ build = {
     bin = { cx = "tools/cx-launcher.lua" },
   },
 }
+-- `luarocks test`: the busted specs, after `make` has built the binary, cx.core and the fixtures
+-- they drive (Debian's busted, run under Lua 5.4).
+test = {
+  type = "command",
+  command = "make test-lua",
+}
