@@ -21,7 +21,8 @@ print(string.format("encode 0.1+0.2, 1.0, 2^53+1, {}:  cjson %s %s %s %s   cx.js
   cjson.encode({ 0.1 + 0.2 }), cjson.encode({ 1.0 }), cjson.encode({ 9007199254740993 }), cjson.encode({}),
   json.encode(json.array({ 0.1 + 0.2 })), json.encode(json.array({ 1.0 })),
   json.encode(json.array({ 9007199254740993 })), json.encode(json.array())))
-print("key order:  cjson " .. cjson.encode({ b = 1, a = 2, c = 3 }) .. "   cx.json " .. json.encode({ b = 1, a = 2, c = 3 }))
+local keys = { b = 1, a = 2, c = 3 }
+print("key order:  cjson " .. cjson.encode(keys) .. "   cx.json " .. json.encode(keys))
 
 local line = json.encode(runlog.row("cxo", { duration_ms = 1234, queue_ms = 10, prompt_preview = ("x"):rep(180) }))
 local n = 20000
