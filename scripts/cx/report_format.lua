@@ -14,7 +14,8 @@
 ---       details = "text" | nil,        -- evidence: lines and execution ids
 ---       group = "scheduler" | nil,     -- JUnit classname suffix (e.g. the policy)
 ---   } },
----   notes = { { level = "error" | "warning" | "notice", message = "..." } },  -- not tied to a rule
+---   notes = { { id = "gate" | nil, level = "error" | "warning" | "notice", message = "..." } },
+---                                      -- not tied to a rule (JUnit: a failing testcase when error)
 --- }
 local fmt = {}
 
@@ -100,7 +101,7 @@ function fmt.junit(report)
   for i, n in ipairs(report.notes or {}) do
     if n.level == "error" then
       failures = failures + 1
-      case(report.suite, "note_" .. i, string.format('\n      <failure type="error" message="%s"/>\n    ',
+      case(report.suite, n.id or ("note_" .. i), string.format('\n      <failure type="error" message="%s"/>\n    ',
         xml(one_line(n.message))))
     end
   end

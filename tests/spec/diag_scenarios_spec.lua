@@ -118,10 +118,12 @@ describe("CI formats", function()
     assert.equal(1, r.code)
     local lines = {}
     for l in r.stdout:gmatch("[^\n]+") do lines[#lines + 1] = l end
-    assert.equal(2, #lines)
-    assert.matches("^::error file=.-retry_storm%.jsonl,line=7,title=cx scheduler%%3A retry_recovery_low::Only 2 of "
+    assert.equal(3, #lines)
+    assert.matches("^::warning file=.-retry_storm%.jsonl,line=7,title=cx scheduler%%3A retry_recovery_low::Only 2 of "
       .. "6 retried runs succeeded%. %(log lines 7, 8, 9, 10; execution ids ", lines[1])
     assert.matches("^::warning file=.-,line=7,title=cx scheduler%%3A retry_pressure_high::", lines[2])
+    assert.equal("::error title=cx scheduler::gate failed: severity critical reaches the --severity warning floor",
+      lines[3])
     r = cx({ "diag", "--format", "github", "--strict", "--log", dir .. "/missing.jsonl" })
     assert.equal(1, r.code)
     assert.matches("::error title=cx diag::no run log at .-/missing%.jsonl\n$", r.stdout)

@@ -41,8 +41,9 @@ function M.run(argv)
     return class == "usage" and 2 or 1
   end
   local problem = command.empty_problem(info, rows, err)
-  command.emit("cx diag", opts, doc, eval, render.diag, false, problem)
-  return command.finish("diag", opts, command.gate_code(opts, eval.severity, eval.actions), problem)
+  local gate = command.gate(opts, eval.severity, eval.actions)
+  command.emit("cx diag", opts, doc, eval, render.diag, false, problem, gate)
+  return command.finish("diag", opts, gate, problem)
 end
 
 return M

@@ -46,8 +46,9 @@ function M.run(argv)
     return class == "usage" and 2 or 1
   end
   local problem = command.empty_problem(info, rows, nil)
-  command.emit("cx optimize", opts, doc, eval, render.optimize, true, problem)
-  return command.finish("optimize", opts, command.gate_code(opts, nil, eval.actions), problem)
+  local gate = command.gate(opts, nil, eval.actions)
+  command.emit("cx optimize", opts, doc, eval, render.optimize, true, problem, gate)
+  return command.finish("optimize", opts, gate, problem)
 end
 
 return M

@@ -23,8 +23,9 @@ function M.run(argv)
     return class == "usage" and 2 or 1
   end
   local problem = command.empty_problem(info, rows, err)
-  command.emit("cx scheduler", opts, doc, eval, render.scheduler, false, problem)
-  return command.finish("scheduler", opts, command.gate_code(opts, eval.severity, eval.actions), problem)
+  local gate = command.gate(opts, eval.severity, eval.actions)
+  command.emit("cx scheduler", opts, doc, eval, render.scheduler, false, problem, gate)
+  return command.finish("scheduler", opts, gate, problem)
 end
 
 return M

@@ -173,27 +173,32 @@ function command.empty_problem(info, rows, read_err)
   return nil
 end
 
---- The CI report (cx.report_format) of a rule evaluation.
-function command.ci_report(suite, log_file, result, floor, problem)
+--- The CI report (cx.report_format) of a rule evaluation. gate: nil, or the gate's verdict
+--- {failed, severity, floor} under --strict; problem: why --strict has nothing to judge.
+function command.ci_report(suite, log_file, result, floor, problem, gate)
   local rep = {
     suite = suite,
     file = log_file ~= "<unresolved>" and log_file or nil,
     checks = report_format.checks_from_rules(result or {}, floor),
     notes = {},
   }
-  if problem then rep.notes[1] = { level = "error", message = problem } end
+  if problem then rep.notes[#rep.notes + 1] = { id = "run_log", level = "error", message = problem } end
+  if gate and gate.failed then
+    rep.notes[#rep.notes + 1] = { id = "gate", level = "error", message = string.format(
+      "gate failed: severity %s reaches the --severity %s floor", gate.severity, gate.floor) }
+  end
   return rep
 end
 
 --- Print a report in the chosen format: text (render(doc)), json (pretty unless compact), github
---- or junit (from the rule evaluation eval.result).
-function command.emit(suite, opts, doc, eval, render, compact, problem)
+--- or junit (from the rule evaluation eval.result; gate = command.gate(...) adds its verdict).
+function command.emit(suite, opts, doc, eval, render, compact, problem, gate)
   local f = opts.format
   if f == "json" then
     io.stdout:write(compact and json.encode(doc) or json.pretty(doc), "\n")
   elseif f == "github" or f == "junit" then
     local rep = command.ci_report(suite, doc.log_file, eval.result, opts.strict and opts.severity or "warning",
-      opts.strict and problem or nil)
+      opts.strict and problem or nil, gate)
     local cwd = require("cx.core").fs.getcwd()
     io.stdout:write(f == "github" and report_format.github(rep, cwd) or report_format.junit(rep))
   else
@@ -201,23 +206,22 @@ function command.emit(suite, opts, doc, eval, render, compact, problem)
   end
 end
 
---- The exit code once the report is out: the gate, or 1 with a message when --strict has no log.
+--- The exit code once the report is out: the gate's, or 1 with a message when --strict has no log.
 function command.finish(name, opts, gate, problem)
   if opts.strict and problem then
     io.stderr:write("cx ", name, ": ", problem, " (--strict)\n")
     return 1
   end
-  return gate
+  return gate.failed and 1 or 0
 end
 
---- Exit code of a finished report: 1 when --strict and the gate fails, else 0. The gate's
---- severity is the higher of the report's (nil for optimize, whose gate looks at actions only)
---- and its actions' (present only with --actions).
-function command.gate_code(opts, severity, action_list)
-  if not opts.strict then return 0 end
+--- The --strict gate: {failed, severity, floor}. Its severity is the higher of the report's (nil
+--- for optimize, whose gate looks at actions only) and its actions' (present only with --actions).
+--- Without --strict it never fails.
+function command.gate(opts, severity, action_list)
   local top = policy_rules.max(severity or "ok", policy_rules.highest(action_list))
-  if policy_rules.fails(top, opts.severity) then return 1 end
-  return 0
+  return { failed = opts.strict == true and policy_rules.fails(top, opts.severity), severity = top,
+    floor = opts.severity or "warning" }
 end
 
 return command

@@ -76,8 +76,8 @@ function M.run(opts)
     thresholds = r.thresholds,
   }
   local problem = command.empty_problem(info, rows, err)
-  command.emit("cx policy run " .. name, opts, doc, { result = r }, text_of, false, problem)
-  local gate = command.gate_code(opts, r.severity, r.actions)
+  local gate = command.gate(opts, r.severity, r.actions)
+  command.emit("cx policy run " .. name, opts, doc, { result = r }, text_of, false, problem, gate)
   return command.finish("policy run", opts, gate, problem)
 end
 
