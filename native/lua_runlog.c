@@ -3,7 +3,8 @@
  *   runlog.append(path, line)  -> true | nil, message, class ("io" | "invalid_row")
  *   runlog.tail(path, n)       -> lines, {torn=bool, bytes_read=int, offsets={int...}}
  *                                 | nil, message, class (offsets: each line's first byte)
- *   runlog.count_lines(path, from, upto) -> number of '\n' in bytes [from, upto) | nil, msg, class
+ *   runlog.line_numbers(path, offsets) -> the 1-based line number of the row at each (ascending)
+ *                                 byte offset | nil, message, class
  *   runlog.lines(path [, off]) -> iterator of lineno, text, torn, offset | nil, message, class
  *   runlog.size(path)          -> bytes | nil, message, class
  *   runlog.lock(path)          -> handle | nil, message, class: the writers' exclusive lock, held
@@ -97,19 +98,30 @@ static int l_tail(lua_State *L)
     return 2;
 }
 
-static int l_count_lines(lua_State *L)
+static int l_line_numbers(lua_State *L)
 {
     const char *path = luaL_checkstring(L, 1);
-    lua_Integer from = luaL_checkinteger(L, 2);
-    lua_Integer upto = luaL_checkinteger(L, 3);
-    luaL_argcheck(L, from >= 0, 2, "must not be negative");
-    luaL_argcheck(L, upto >= from, 3, "must not be before from");
-    uint64_t count;
+    luaL_checktype(L, 2, LUA_TTABLE);
+    size_t n = (size_t)lua_rawlen(L, 2);
+    uint64_t *buf = lua_newuserdatauv(L, 2 * (n ? n : 1) * sizeof(uint64_t), 0); /* freed by GC */
+    uint64_t *offsets = buf, *lines = buf + n;
+    for (size_t i = 0; i < n; i++) {
+        lua_rawgeti(L, 2, (lua_Integer)i + 1);
+        lua_Integer v = lua_tointeger(L, -1);
+        luaL_argcheck(L, lua_isinteger(L, -1) && v >= 0, 2,
+                      "offsets must be non-negative integers");
+        offsets[i] = (uint64_t)v;
+        lua_pop(L, 1);
+    }
     char err[512];
-    int rc = cx_runlog_count_lines(path, (uint64_t)from, (uint64_t)upto, &count, err, sizeof err);
+    int rc = cx_runlog_line_numbers(path, offsets, n, lines, err, sizeof err);
     if (rc != CX_RUNLOG_OK)
         return push_fail(L, rc, err);
-    lua_pushinteger(L, (lua_Integer)count);
+    lua_createtable(L, (int)n, 0);
+    for (size_t i = 0; i < n; i++) {
+        lua_pushinteger(L, (lua_Integer)lines[i]);
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
     return 1;
 }
 
@@ -257,7 +269,7 @@ int cx_lua_open_runlog(lua_State *L)
     }
     lua_pop(L, 1);
     static const luaL_Reg fns[] = {
-        {"append", l_append}, {"tail", l_tail}, {"count_lines", l_count_lines},
+        {"append", l_append}, {"tail", l_tail}, {"line_numbers", l_line_numbers},
         {"lines", l_lines},   {"size", l_size}, {"lock", l_lock},
         {NULL, NULL}};
     luaL_newlib(L, fns);

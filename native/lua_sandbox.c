@@ -1,57 +1,55 @@
-/* Lua binding: evaluate untrusted policy code in a fresh, limited Lua state inside a forked child
- * (native/sandbox.c), as `require("cx.core").sandbox`.
+/* Lua binding: evaluate untrusted policy code in a fresh, limited Lua state, as
+ * `require("cx.core").sandbox` (the mechanics are in native/sandbox.c).
  *
  *   sandbox.run{ chunks = { {path=, text=}, ... }, driver = {path=, text=} | nil,
  *                input = <plain data>, limits = {...} }  -> value | nil, message, class
+ *
+ * A new lua_State over the byte-capped allocator gets only base (whitelisted), string (without
+ * dump), table, math and utf8; `input` is copied into it; every chunk is loaded as text with an
+ * environment of its own and run; then the trusted driver runs as driver(modules, input, host)
+ * (without a driver the value is the last chunk's). The value comes back into the caller's state
+ * as plain data: integers stay integers, arrays stay arrays (json.array), JSON null stays
+ * json.null. The sandbox state is closed (or, after a jump out of a runaway match, freed whole).
  *
  * The driver's host table: paths and texts of the chunks; defined(f) -> chunk index (0 when f is
  * not policy code), line where f is defined; blame(chunk, line) names the policy an unsendable
  * result is blamed on; invalid(message) fails with class "invalid".
  *
- * The child builds a new lua_State over the byte-capped allocator, opens only base (whitelisted),
- * string (without dump), table, math and utf8, copies `input` in from the parent's state (which
- * fork left readable), loads every chunk as text with its own environment and runs it, then calls
- * the trusted driver as driver(modules, input, host) (without a driver the value is the last
- * chunk's). The value comes back as plain data: integers stay integers, arrays stay arrays
- * (json.array), JSON null stays json.null.
- *
- * Limits (all optional): memory (bytes of Lua heap), instructions (VM instructions, counted by a
- * hook), wall_ms (the parent kills the child after this), cpu_s (RLIMIT_CPU), output (bytes of
- * encoded result), depth (nesting of input and result), message (bytes of an error message).
+ * Limits (all optional): memory (bytes of Lua heap beyond the input), instructions (VM
+ * instructions, counted by a hook), wall_ms (the deadline, also inside a pattern match), output
+ * (bytes of the result: strings plus 16 per value), depth (nesting of input and result), message
+ * (bytes of an error message).
  *
  * Errors are "<policy path>:<line>: <message>", one line, control characters escaped, at most
- * limits.message bytes. Classes: syntax, runtime, timeout, memory, output, invalid, interrupted.
- *
- * Wire format of the child's answer: 'R' value | 'E' class-char u32 length message. Values:
- * 'n' nil, 'z' null, 't' / 'f', 'i' int64, 'd' double, 's' u32 length bytes, 'a' u32 count
- * values, 'o' u32 count (key value) pairs. Numbers are in host byte order (same machine). */
-#include "buf.h"
+ * limits.message bytes. Classes: syntax, runtime, timeout, memory, output, invalid. */
 #include "lua_bindings.h"
 #include "sandbox.h"
 
 #include <lauxlib.h>
 #include <limits.h>
 #include <lualib.h>
-#include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #define MAX_CHUNKS 32
-#define ARRAY_MT "cx.json.array"       /* the parent's array mark (lua_json.c) */
-#define CHILD_ARRAY "cx.sandbox.array" /* the child's: a metatable policies cannot reach */
+#define ARRAY_MT "cx.json.array"         /* the caller's array mark (lua_json.c) */
+#define SANDBOX_ARRAY "cx.sandbox.array" /* the sandbox's: a metatable policies cannot reach */
 #define HOOK_STEP 1000
 #define WHERE_MAX (PATH_MAX + 32) /* "<path>:<line>: " */
 #define MSG_MAX (WHERE_MAX + 512)
+#define MOVE_MAX (1 << 24) /* table.move ranges (moving nils allocates nothing, so cap it) */
+#define SORT_MAX (1 << 20) /* table.sort lengths (it runs in C without the hook) */
 
-enum { STOP_NONE, STOP_BUDGET };
+enum { STOP_NONE, STOP_BUDGET, STOP_DEADLINE };
 enum { PHASE_BUILD, PHASE_INPUT, PHASE_RUN };
 
 typedef struct sb_chunk {
     const char *path;
     const char *text;
     size_t len;
-    const char *source;         /* child: ar.source shared by every function of this chunk */
-    char short_src[LUA_IDSIZE]; /* child: how Lua abbreviates its name in messages */
+    const char *source;         /* ar.source shared by every function of this chunk */
+    char short_src[LUA_IDSIZE]; /* how Lua abbreviates its name in messages */
 } sb_chunk;
 
 typedef struct sb_job {
@@ -63,19 +61,18 @@ typedef struct sb_job {
     int has_driver;
     size_t memory, output, message;
     long long instructions;
-    int depth, wall_ms, cpu_s;
-    /* child side */
+    int depth, wall_ms;
+    /* the evaluation */
     cx_sandbox_heap heap;
-    cx_sandbox_progress *progress;
+    cx_sandbox_guard guard;
     long long used;
     int stopped, oom;
     int line_hook; /* also mark every new line (the re-run that finds where memory ran out) */
-    int phase;     /* what the child was doing: PHASE_* */
+    int phase;     /* what the evaluation was doing: PHASE_* */
     char err_class;
     char stop_msg[MSG_MAX];
+    int mark_chunk, mark_line; /* the last policy position seen (1-based chunk; 0 = none) */
     int blame_chunk, blame_line;
-    int fd;
-    lua_State *state; /* the child's state, never closed: the process exits instead */
 } sb_job;
 
 static sb_job *job_of(lua_State *L)
@@ -95,8 +92,8 @@ static void mark(sb_job *job, const char *source, int line)
 {
     int c = chunk_of(job, source);
     if (c) {
-        job->progress->chunk = c;
-        job->progress->line = line > 0 ? line : 0;
+        job->mark_chunk = c;
+        job->mark_line = line > 0 ? line : 0;
     }
 }
 
@@ -112,7 +109,22 @@ static void position(sb_job *job, int c, int line, char *out, size_t len)
 }
 
 /* ---------------------------------------------------------------------------------------------
- * Child: hook, message handler, guarded library functions */
+ * Hook, message handler, guarded library functions */
+
+static void sb_hook(lua_State *L, lua_Debug *ar);
+
+/* Stop the policy: from now on every instruction raises the same error, so no pcall of the
+ * policy can go on. */
+static void stop(lua_State *L, sb_job *job, int why, const char *what)
+{
+    char where[WHERE_MAX];
+    position(job, job->mark_chunk, job->mark_line, where, sizeof where);
+    snprintf(job->stop_msg, sizeof job->stop_msg, "%spolicy stopped: %s", where, what);
+    job->stopped = why;
+    lua_sethook(L, sb_hook, LUA_MASKCOUNT, 1);
+    lua_pushstring(L, job->stop_msg);
+    lua_error(L);
+}
 
 static void sb_hook(lua_State *L, lua_Debug *ar)
 {
@@ -129,17 +141,15 @@ static void sb_hook(lua_State *L, lua_Debug *ar)
     job->used += HOOK_STEP;
     if (lua_getinfo(L, "Sl", ar))
         mark(job, ar->source, ar->currentline);
+    char what[160];
+    if (job->guard.expired) {
+        snprintf(what, sizeof what, "it ran longer than %d ms", job->wall_ms);
+        stop(L, job, STOP_DEADLINE, what);
+    }
     if (job->used > job->instructions) {
-        char where[WHERE_MAX];
-        position(job, job->progress->chunk, job->progress->line, where, sizeof where);
-        snprintf(job->stop_msg, sizeof job->stop_msg,
-                 "%spolicy stopped: it exceeded its budget of %lld instructions", where,
+        snprintf(what, sizeof what, "it exceeded its budget of %lld instructions",
                  job->instructions);
-        job->stopped = STOP_BUDGET;
-        /* From now on every instruction raises again, so no pcall of the policy can go on. */
-        lua_sethook(L, sb_hook, LUA_MASKCOUNT, 1);
-        lua_pushstring(L, job->stop_msg);
-        lua_error(L);
+        stop(L, job, STOP_BUDGET, what);
     }
 }
 
@@ -204,8 +214,8 @@ static int sb_msgh(lua_State *L)
             break;
         }
     if (!c) {
-        c = job->progress->chunk ? job->progress->chunk : 1;
-        line = job->progress->chunk ? job->progress->line : 0;
+        c = job->mark_chunk ? job->mark_chunk : 1;
+        line = job->mark_chunk ? job->mark_line : 0;
     }
     char where[WHERE_MAX];
     position(job, c, line, where, sizeof where);
@@ -215,30 +225,108 @@ static int sb_msgh(lua_State *L)
     return 1;
 }
 
-/* A library function behind a guard: note the calling line first, so a call that runs away or
- * exhausts memory inside C is blamed on the right line. */
-static int sb_guarded(lua_State *L)
+/* Note the calling line, so a call that runs away or exhausts memory inside C is blamed on it. */
+static void mark_caller(lua_State *L, sb_job *job)
 {
-    sb_job *job = job_of(L);
     lua_Debug ar;
     if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "Sl", &ar))
         mark(job, ar.source, ar.currentline);
+}
+
+/* Call upvalue 1 with this call's arguments. abortable: a pattern matcher, which the deadline may
+ * abandon mid-way (sandbox.h). */
+static int call_original(lua_State *L, int abortable)
+{
+    sb_job *job = job_of(L);
+    mark_caller(L, job);
     int n = lua_gettop(L);
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_insert(L, 1);
+    int was = job->guard.abortable;
+    job->guard.abortable = abortable || was;
     lua_call(L, n, LUA_MULTRET);
+    job->guard.abortable = was;
     return lua_gettop(L);
 }
 
-/* string.gmatch: its iterator does the matching, so the iterator is guarded too. */
+/* A library function behind a guard. */
+static int sb_guarded(lua_State *L)
+{
+    return call_original(L, 0);
+}
+
+/* string.find, string.match: their matching may backtrack catastrophically. */
+static int sb_matcher(lua_State *L)
+{
+    return call_original(L, 1);
+}
+
+/* string.gmatch: its iterator does the matching, so the iterator is a matcher too. */
 static int sb_gmatch(lua_State *L)
 {
     int n = lua_gettop(L);
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_insert(L, 1);
     lua_call(L, n, 1);
-    lua_pushcclosure(L, sb_guarded, 1);
+    lua_pushcclosure(L, sb_matcher, 1);
     return 1;
+}
+
+/* A Lua replacement function of gsub runs as ordinary policy code, not as part of the match. */
+static int sb_gsub_callback(lua_State *L)
+{
+    sb_job *job = job_of(L);
+    int n = lua_gettop(L);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    int was = job->guard.abortable;
+    job->guard.abortable = 0;
+    lua_call(L, n, LUA_MULTRET);
+    job->guard.abortable = was;
+    return lua_gettop(L);
+}
+
+static int sb_gsub(lua_State *L)
+{
+    if (lua_type(L, 3) == LUA_TFUNCTION) {
+        lua_pushvalue(L, 3);
+        lua_pushcclosure(L, sb_gsub_callback, 1);
+        lua_replace(L, 3);
+    }
+    return call_original(L, 1);
+}
+
+/* string.rep of empty strings loops n times copying nothing: answer it here. */
+static int sb_rep(lua_State *L)
+{
+    size_t l = 0, lsep = 0;
+    luaL_checklstring(L, 1, &l);
+    luaL_checkinteger(L, 2);
+    luaL_optlstring(L, 3, "", &lsep);
+    if (l + lsep == 0) {
+        lua_pushliteral(L, "");
+        return 1;
+    }
+    return call_original(L, 0);
+}
+
+/* table.move over a huge range of absent values allocates nothing and never ends: cap it. */
+static int sb_move(lua_State *L)
+{
+    lua_Integer f = luaL_checkinteger(L, 2), e = luaL_checkinteger(L, 3);
+    if (e >= f && (lua_Unsigned)e - (lua_Unsigned)f >= MOVE_MAX)
+        return luaL_error(L, "table.move range too large for a policy (at most %d elements)",
+                          MOVE_MAX);
+    return call_original(L, 0);
+}
+
+/* table.sort runs in C: bound its length. */
+static int sb_sort(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    if (luaL_len(L, 1) > SORT_MAX)
+        return luaL_error(L, "table too long to sort in a policy (at most %d elements)", SORT_MAX);
+    return call_original(L, 0);
 }
 
 /* pcall for policies: a budget stop or a memory error is not theirs to catch. */
@@ -265,7 +353,7 @@ static int sb_array(lua_State *L)
     }
     luaL_checktype(L, 1, LUA_TTABLE);
     lua_settop(L, 1);
-    luaL_getmetatable(L, CHILD_ARRAY);
+    luaL_getmetatable(L, SANDBOX_ARRAY);
     lua_setmetatable(L, 1);
     return 1;
 }
@@ -301,27 +389,47 @@ static int sb_host_blame(lua_State *L)
 }
 
 /* ---------------------------------------------------------------------------------------------
- * Child: building the state */
+ * Building the state */
 
 static const char *const BASE_NAMES[] = {"assert", "error",    "ipairs",   "next",
                                          "pairs",  "select",   "tonumber", "tostring",
                                          "type",   "rawequal", "rawlen",   NULL};
 
-/* A copy of library table at idx with every C function behind the guard (gmatch specially). */
-static void push_guarded_copy(lua_State *L, int idx, int guard)
+/* The guard of library function `name` (string, table and utf8 functions; math needs none). */
+static lua_CFunction guard_of(const char *lib, const char *name)
+{
+    if (strcmp(lib, "string") == 0) {
+        if (strcmp(name, "find") == 0 || strcmp(name, "match") == 0)
+            return sb_matcher;
+        if (strcmp(name, "gmatch") == 0)
+            return sb_gmatch;
+        if (strcmp(name, "gsub") == 0)
+            return sb_gsub;
+        if (strcmp(name, "rep") == 0)
+            return sb_rep;
+    } else if (strcmp(lib, "table") == 0) {
+        if (strcmp(name, "move") == 0)
+            return sb_move;
+        if (strcmp(name, "sort") == 0)
+            return sb_sort;
+    }
+    return sb_guarded;
+}
+
+/* A copy of library table at idx with every C function behind its guard (lib NULL: unguarded). */
+static void push_guarded_copy(lua_State *L, int idx, const char *lib)
 {
     idx = lua_absindex(L, idx);
     lua_newtable(L);
     lua_pushnil(L);
     while (lua_next(L, idx)) {
-        if (lua_type(L, -2) == LUA_TSTRING && strcmp(lua_tostring(L, -2), "dump") == 0) {
+        const char *name = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "";
+        if (strcmp(name, "dump") == 0) {
             lua_pop(L, 1);
             continue;
         }
-        if (guard && lua_iscfunction(L, -1)) {
-            int gm = lua_type(L, -2) == LUA_TSTRING && strcmp(lua_tostring(L, -2), "gmatch") == 0;
-            lua_pushcclosure(L, gm ? sb_gmatch : sb_guarded, 1);
-        }
+        if (lib && lua_iscfunction(L, -1))
+            lua_pushcclosure(L, guard_of(lib, name), 1);
         lua_pushvalue(L, -2);
         lua_insert(L, -2);
         lua_rawset(L, -4);
@@ -337,7 +445,7 @@ static void push_template(lua_State *L)
     luaL_requiref(L, LUA_TABLIBNAME, luaopen_table, 0);
     luaL_requiref(L, LUA_MATHLIBNAME, luaopen_math, 0);
     luaL_requiref(L, LUA_UTF8LIBNAME, luaopen_utf8, 0);
-    luaL_newmetatable(L, CHILD_ARRAY);
+    luaL_newmetatable(L, SANDBOX_ARRAY);
     lua_pop(L, 1);
     lua_newtable(L);
     int t = lua_gettop(L);
@@ -351,7 +459,7 @@ static void push_template(lua_State *L)
     lua_setfield(L, t, "array");
     lua_pushlightuserdata(L, NULL);
     lua_setfield(L, t, "null");
-    push_guarded_copy(L, g + 1, 1);
+    push_guarded_copy(L, g + 1, "string");
     /* String methods ("x"):rep(...) go through the same guarded table. */
     lua_pushliteral(L, "");
     lua_getmetatable(L, -1);
@@ -359,11 +467,11 @@ static void push_template(lua_State *L)
     lua_setfield(L, -2, "__index");
     lua_pop(L, 2);
     lua_setfield(L, t, "string");
-    push_guarded_copy(L, g + 2, 1);
+    push_guarded_copy(L, g + 2, "table");
     lua_setfield(L, t, "table");
-    push_guarded_copy(L, g + 3, 0);
+    push_guarded_copy(L, g + 3, NULL);
     lua_setfield(L, t, "math");
-    push_guarded_copy(L, g + 4, 1);
+    push_guarded_copy(L, g + 4, "utf8");
     lua_setfield(L, t, "utf8");
     lua_replace(L, g); /* the template takes _G's slot; the library tables go */
     lua_settop(L, g);
@@ -441,7 +549,7 @@ static void copy_in(sb_job *job, lua_State *P, int pidx, lua_State *L, int memo,
         if (lua_getmetatable(P, pidx)) {
             luaL_getmetatable(P, ARRAY_MT);
             if (lua_rawequal(P, -1, -2)) {
-                luaL_getmetatable(L, CHILD_ARRAY);
+                luaL_getmetatable(L, SANDBOX_ARRAY);
                 lua_setmetatable(L, -2);
             }
             lua_pop(P, 2);
@@ -518,7 +626,8 @@ static void run_guarded(lua_State *L, sb_job *job, int nargs, int msgh)
     lua_error(L);
 }
 
-/* Everything the child does inside Lua, protected: build, copy, load, run. Returns the value. */
+/* Everything the evaluation does inside Lua, protected: build, copy, load, run. Returns the
+ * value. */
 static int sb_main(lua_State *L)
 {
     sb_job *job = lua_touserdata(L, 1);
@@ -574,311 +683,177 @@ static int sb_main(lua_State *L)
 }
 
 /* ---------------------------------------------------------------------------------------------
- * Child: encoding the answer */
+ * The result: copied from the sandbox state into the caller's */
 
-typedef struct sb_enc {
-    cx_buf out;
+typedef struct sb_out {
     sb_job *job;
+    lua_State *S; /* the sandbox state, its value at the top */
+    size_t budget;
     const char *err; /* static text, set on failure */
     char class;
-} sb_enc;
+} sb_out;
 
-static int put(sb_enc *e, const void *p, size_t n)
+static int copy_out(sb_out *o, int sidx, lua_State *P, int depth);
+
+static int out_fail(sb_out *o, char class, const char *err)
 {
-    if (e->out.len + n > e->job->output) {
-        e->err = "the policy result is larger than the output limit";
-        e->class = 'o';
-        return -1;
-    }
-    if (cx_buf_append(&e->out, p, n) != 0) {
-        e->err = "out of memory while sending the policy result";
-        e->class = 'm';
-        return -1;
-    }
-    return 0;
-}
-
-static int put_tag_u32(sb_enc *e, char tag, uint32_t n)
-{
-    return put(e, &tag, 1) || put(e, &n, sizeof n) ? -1 : 0;
-}
-
-static int encode(sb_enc *e, lua_State *L, int idx, int depth);
-
-static int encode_table(sb_enc *e, lua_State *L, int idx, int depth)
-{
-    if (depth > e->job->depth) {
-        e->err = "the policy result is nested too deep";
-        e->class = 'o';
-        return -1;
-    }
-    if (!lua_checkstack(L, 4)) {
-        e->err = "the policy result is nested too deep";
-        e->class = 'o';
-        return -1;
-    }
-    int marked = 0;
-    if (lua_getmetatable(L, idx)) {
-        luaL_getmetatable(L, CHILD_ARRAY);
-        marked = lua_rawequal(L, -1, -2);
-        lua_pop(L, 2);
-    }
-    lua_Integer count = 0, max = 0;
-    int sequence = 1;
-    lua_pushnil(L);
-    while (lua_next(L, idx)) {
-        count++;
-        if (lua_isinteger(L, -2) && lua_tointeger(L, -2) >= 1) {
-            if (lua_tointeger(L, -2) > max)
-                max = lua_tointeger(L, -2);
-        } else {
-            sequence = 0;
-        }
-        lua_pop(L, 1);
-    }
-    if (count > (lua_Integer)UINT32_MAX) {
-        e->err = "a table in the policy result is too large";
-        e->class = 'o';
-        return -1;
-    }
-    if (marked || (sequence && count > 0 && max == count)) {
-        lua_Integer n = marked ? (lua_Integer)lua_rawlen(L, idx) : count;
-        if (put_tag_u32(e, 'a', (uint32_t)n))
-            return -1;
-        for (lua_Integer i = 1; i <= n; i++) {
-            lua_rawgeti(L, idx, i);
-            int rc = encode(e, L, lua_gettop(L), depth + 1);
-            lua_pop(L, 1);
-            if (rc)
-                return -1;
-        }
-        return 0;
-    }
-    if (put_tag_u32(e, 'o', (uint32_t)count))
-        return -1;
-    lua_pushnil(L);
-    while (lua_next(L, idx)) {
-        int kt = lua_type(L, -2);
-        if (kt != LUA_TSTRING && kt != LUA_TNUMBER) {
-            e->err = "the policy result has a table key that is not a string or a number";
-            e->class = 'i';
-            lua_pop(L, 2);
-            return -1;
-        }
-        if (encode(e, L, lua_gettop(L) - 1, depth + 1) || encode(e, L, lua_gettop(L), depth + 1)) {
-            lua_pop(L, 2);
-            return -1;
-        }
-        lua_pop(L, 1);
-    }
-    return 0;
-}
-
-static int encode(sb_enc *e, lua_State *L, int idx, int depth)
-{
-    switch (lua_type(L, idx)) {
-    case LUA_TNIL:
-        return put(e, "n", 1);
-    case LUA_TBOOLEAN:
-        return put(e, lua_toboolean(L, idx) ? "t" : "f", 1);
-    case LUA_TNUMBER:
-        if (lua_isinteger(L, idx)) {
-            int64_t v = (int64_t)lua_tointeger(L, idx);
-            return put(e, "i", 1) || put(e, &v, sizeof v) ? -1 : 0;
-        } else {
-            double v = (double)lua_tonumber(L, idx);
-            return put(e, "d", 1) || put(e, &v, sizeof v) ? -1 : 0;
-        }
-    case LUA_TSTRING: {
-        size_t len;
-        const char *s = lua_tolstring(L, idx, &len);
-        if (len > UINT32_MAX || put_tag_u32(e, 's', (uint32_t)len))
-            return -1;
-        return put(e, s, len);
-    }
-    case LUA_TLIGHTUSERDATA:
-        if (lua_touserdata(L, idx) == NULL)
-            return put(e, "z", 1);
-        break;
-    case LUA_TTABLE:
-        return encode_table(e, L, idx, depth);
-    default:
-        break;
-    }
-    e->class = 'i';
-    switch (lua_type(L, idx)) {
-    case LUA_TFUNCTION:
-        e->err = "the policy result contains a function; only plain data may cross";
-        break;
-    case LUA_TTHREAD:
-        e->err = "the policy result contains a coroutine; only plain data may cross";
-        break;
-    default:
-        e->err = "the policy result contains a userdata value; only plain data may cross";
-    }
+    o->class = class;
+    o->err = err;
     return -1;
 }
 
-/* Write 'E' class message (cleaned and bounded) to the answer pipe. */
-static int answer_error(sb_job *job, char class, const char *msg, size_t len)
+static int spend(sb_out *o, size_t n)
+{
+    if (n > o->budget)
+        return out_fail(o, 'o', "the policy result is larger than the output limit");
+    o->budget -= n;
+    return 0;
+}
+
+static int copy_table(sb_out *o, int sidx, lua_State *P, int depth)
+{
+    lua_State *S = o->S;
+    if (depth > o->job->depth || !lua_checkstack(S, 4) || !lua_checkstack(P, 4))
+        return out_fail(o, 'o', "the policy result is nested too deep");
+    int marked = 0;
+    if (lua_getmetatable(S, sidx)) {
+        luaL_getmetatable(S, SANDBOX_ARRAY);
+        marked = lua_rawequal(S, -1, -2);
+        lua_pop(S, 2);
+    }
+    lua_Integer count = 0, max = 0;
+    int sequence = 1;
+    lua_pushnil(S);
+    while (lua_next(S, sidx)) {
+        count++;
+        if (lua_isinteger(S, -2) && lua_tointeger(S, -2) >= 1) {
+            if (lua_tointeger(S, -2) > max)
+                max = lua_tointeger(S, -2);
+        } else {
+            sequence = 0;
+        }
+        lua_pop(S, 1);
+    }
+    if (spend(o, 16 * (size_t)count + 16))
+        return -1;
+    int array = marked || (sequence && count > 0 && max == count);
+    if (array) {
+        lua_Integer n = marked ? (lua_Integer)lua_rawlen(S, sidx) : count;
+        lua_createtable(P, n > INT_MAX ? 0 : (int)n, 0);
+        for (lua_Integer i = 1; i <= n; i++) {
+            lua_rawgeti(S, sidx, i);
+            int rc = copy_out(o, lua_gettop(S), P, depth + 1);
+            lua_pop(S, 1);
+            if (rc)
+                return -1;
+            lua_rawseti(P, -2, i);
+        }
+        luaL_getmetatable(P, ARRAY_MT);
+        lua_setmetatable(P, -2);
+        return 0;
+    }
+    lua_createtable(P, 0, count > INT_MAX ? 0 : (int)count);
+    lua_pushnil(S);
+    while (lua_next(S, sidx)) {
+        int kt = lua_type(S, -2);
+        if (kt != LUA_TSTRING && kt != LUA_TNUMBER) {
+            lua_pop(S, 2);
+            return out_fail(o, 'i',
+                            "the policy result has a table key that is not a string or a number");
+        }
+        if (copy_out(o, lua_gettop(S) - 1, P, depth + 1)) {
+            lua_pop(S, 2);
+            return -1;
+        }
+        if (copy_out(o, lua_gettop(S), P, depth + 1)) {
+            lua_pop(S, 2);
+            return -1;
+        }
+        lua_rawset(P, -3);
+        lua_pop(S, 1);
+    }
+    return 0;
+}
+
+/* Push onto P a copy of S's value at sidx; -1 (o->err set, P's stack as the caller left it
+ * plus partial values the caller drops) when it is not plain data or too big or too deep. */
+static int copy_out(sb_out *o, int sidx, lua_State *P, int depth)
+{
+    lua_State *S = o->S;
+    if (spend(o, 16))
+        return -1;
+    switch (lua_type(S, sidx)) {
+    case LUA_TNIL:
+        lua_pushnil(P);
+        return 0;
+    case LUA_TBOOLEAN:
+        lua_pushboolean(P, lua_toboolean(S, sidx));
+        return 0;
+    case LUA_TNUMBER:
+        if (lua_isinteger(S, sidx))
+            lua_pushinteger(P, lua_tointeger(S, sidx));
+        else
+            lua_pushnumber(P, lua_tonumber(S, sidx));
+        return 0;
+    case LUA_TSTRING: {
+        size_t len;
+        const char *s = lua_tolstring(S, sidx, &len);
+        if (spend(o, len))
+            return -1;
+        lua_pushlstring(P, s, len);
+        return 0;
+    }
+    case LUA_TLIGHTUSERDATA:
+        if (lua_touserdata(S, sidx) == NULL) {
+            lua_pushlightuserdata(P, NULL);
+            return 0;
+        }
+        break;
+    case LUA_TTABLE:
+        return copy_table(o, lua_absindex(S, sidx), P, depth);
+    case LUA_TFUNCTION:
+        return out_fail(o, 'i', "the policy result contains a function; only plain data may cross");
+    default:
+        break;
+    }
+    return out_fail(o, 'i',
+                    "the policy result contains a userdata value; only plain data may cross");
+}
+
+/* Protected: copy the value at the top of o->S into the caller's state (its own memory errors are
+ * caught by the lua_pcall around this). Leaves the copy, or nothing when o->err is set. */
+static int copy_out_protected(lua_State *P)
+{
+    sb_out *o = lua_touserdata(P, 1);
+    lua_settop(P, 0);
+    if (copy_out(o, lua_gettop(o->S), P, 0)) {
+        lua_settop(P, 0);
+        return 0;
+    }
+    return 1;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * One evaluation */
+
+static int push_fail(lua_State *L, sb_job *job, const char *class, const char *msg, size_t len)
 {
     char clean[4096];
     size_t max = job->message < sizeof clean ? job->message : sizeof clean;
     size_t n = cx_sandbox_clean_message(msg, len, clean, max < 16 ? 16 : max);
-    uint32_t n32 = (uint32_t)n;
-    char head[2] = {'E', class};
-    if (cx_sandbox_write_all(job->fd, head, 2) || cx_sandbox_write_all(job->fd, &n32, sizeof n32) ||
-        cx_sandbox_write_all(job->fd, clean, n))
-        return 1;
-    return 0;
+    lua_pushnil(L);
+    lua_pushlstring(L, clean, n);
+    lua_pushstring(L, class);
+    return 3;
 }
 
-static int answer_stop_memory(sb_job *job)
+static int push_failf(lua_State *L, sb_job *job, const char *class, int chunk, int line,
+                      const char *what)
 {
     char where[WHERE_MAX], msg[MSG_MAX];
-    position(job, job->progress->chunk ? job->progress->chunk : 1, job->progress->line, where,
-             sizeof where);
-    snprintf(msg, sizeof msg, "%spolicy stopped: it used more than %zu MB of memory", where,
-             job->memory >> 20);
-    if (job->input_idx)
-        snprintf(msg + strlen(msg), sizeof msg - strlen(msg), " beyond its input");
-    return answer_error(job, 'm', msg, strlen(msg));
-}
-
-static int child_main(void *arg, int fd, cx_sandbox_progress *progress)
-{
-    sb_job *job = arg;
-    job->fd = fd;
-    job->progress = progress;
-    job->heap.limit = 0; /* until the input is in (sb_main) */
-    job->blame_chunk = job->nchunks;
-    lua_State *L = lua_newstate(cx_sandbox_alloc, &job->heap);
-    if (!L)
-        return answer_stop_memory(job);
-    job->state = L;
-    *(sb_job **)lua_getextraspace(L) = job;
-    lua_pushcfunction(L, sb_main);
-    lua_pushlightuserdata(L, job);
-    int rc = lua_pcall(L, 1, 1, 0);
-    lua_sethook(L, NULL, 0, 0);
-    if (rc == LUA_ERRMEM || job->oom) {
-        if (job->phase == PHASE_RUN)
-            return answer_stop_memory(job);
-        char where[WHERE_MAX], msg[MSG_MAX];
-        position(job, 1, 0, where, sizeof where);
-        snprintf(msg, sizeof msg, "%spolicy input does not fit in the %zu MB memory limit", where,
-                 job->memory >> 20);
-        return answer_error(job, 'm', msg, strlen(msg));
-    }
-    if (rc != LUA_OK) {
-        size_t len = 0;
-        const char *msg = lua_tolstring(L, -1, &len);
-        if (!msg) {
-            msg = "policy failed with an error that is not a string";
-            len = strlen(msg);
-        }
-        char class = job->stopped ? 't' : job->err_class ? job->err_class : 'r';
-        return answer_error(job, class, msg, len);
-    }
-    sb_enc e = {.job = job};
-    cx_buf_init(&e.out);
-    int bad = put(&e, "R", 1) || encode(&e, L, lua_gettop(L), 0);
-    if (bad) {
-        cx_buf_free(&e.out);
-        char where[WHERE_MAX], msg[MSG_MAX];
-        position(job, job->blame_chunk, job->blame_line, where, sizeof where);
-        snprintf(msg, sizeof msg, "%s%s", where, e.err);
-        return answer_error(job, e.class, msg, strlen(msg));
-    }
-    int wrc = cx_sandbox_write_all(fd, e.out.data, e.out.len);
-    cx_buf_free(&e.out);
-    return wrc ? 1 : 0;
-}
-
-/* ---------------------------------------------------------------------------------------------
- * Parent: reading the answer */
-
-typedef struct sb_dec {
-    const char *p, *end;
-} sb_dec;
-
-static int take(sb_dec *d, void *out, size_t n)
-{
-    if ((size_t)(d->end - d->p) < n)
-        return -1;
-    memcpy(out, d->p, n);
-    d->p += n;
-    return 0;
-}
-
-static int decode(lua_State *L, sb_dec *d, int depth)
-{
-    char tag;
-    if (depth > 10000 || take(d, &tag, 1) || !lua_checkstack(L, 4))
-        return -1;
-    switch (tag) {
-    case 'n':
-        lua_pushnil(L);
-        return 0;
-    case 'z':
-        lua_pushlightuserdata(L, NULL);
-        return 0;
-    case 't':
-    case 'f':
-        lua_pushboolean(L, tag == 't');
-        return 0;
-    case 'i': {
-        int64_t v;
-        if (take(d, &v, sizeof v))
-            return -1;
-        lua_pushinteger(L, (lua_Integer)v);
-        return 0;
-    }
-    case 'd': {
-        double v;
-        if (take(d, &v, sizeof v))
-            return -1;
-        lua_pushnumber(L, (lua_Number)v);
-        return 0;
-    }
-    case 's': {
-        uint32_t n;
-        if (take(d, &n, sizeof n) || (size_t)(d->end - d->p) < n)
-            return -1;
-        lua_pushlstring(L, d->p, n);
-        d->p += n;
-        return 0;
-    }
-    case 'a':
-    case 'o': {
-        uint32_t n;
-        if (take(d, &n, sizeof n) || n > (size_t)(d->end - d->p))
-            return -1;
-        lua_createtable(L, tag == 'a' ? (int)n : 0, tag == 'o' ? (int)n : 0);
-        for (uint32_t i = 0; i < n; i++) {
-            if (tag == 'a') {
-                if (decode(L, d, depth + 1))
-                    return -1;
-                lua_rawseti(L, -2, (lua_Integer)i + 1);
-            } else {
-                if (decode(L, d, depth + 1) || decode(L, d, depth + 1))
-                    return -1;
-                if (lua_isnil(L, -2)) {
-                    lua_pop(L, 2);
-                    return -1;
-                }
-                lua_rawset(L, -3);
-            }
-        }
-        if (tag == 'a') {
-            luaL_getmetatable(L, ARRAY_MT);
-            lua_setmetatable(L, -2);
-        }
-        return 0;
-    }
-    default:
-        return -1;
-    }
+    position(job, chunk, line, where, sizeof where);
+    snprintf(msg, sizeof msg, "%s%s", where, what);
+    return push_fail(L, job, class, msg, strlen(msg));
 }
 
 static const char *class_name(char c)
@@ -899,92 +874,99 @@ static const char *class_name(char c)
     }
 }
 
-static int push_fail(lua_State *L, sb_job *job, const char *class, const char *msg)
+/* The failure of a pcall on the sandbox state (its message at the top). */
+static int push_run_failure(lua_State *P, sb_job *job, lua_State *S, int rc)
 {
-    char clean[4096];
-    size_t max = job->message < sizeof clean ? job->message : sizeof clean;
-    size_t n = cx_sandbox_clean_message(msg, strlen(msg), clean, max < 16 ? 16 : max);
-    lua_pushnil(L);
-    lua_pushlstring(L, clean, n);
-    lua_pushstring(L, class);
-    return 3;
+    char what[160];
+    if (rc == LUA_ERRMEM || job->oom) {
+        if (job->phase != PHASE_RUN) {
+            snprintf(what, sizeof what, "policy input does not fit in the %zu MB memory limit",
+                     job->memory >> 20);
+            return push_failf(P, job, "memory", 1, 0, what);
+        }
+        snprintf(what, sizeof what, "policy stopped: it used more than %zu MB of memory%s",
+                 job->memory >> 20, job->input_idx ? " beyond its input" : "");
+        return push_failf(P, job, "memory", job->mark_chunk ? job->mark_chunk : 1, job->mark_line,
+                          what);
+    }
+    size_t len = 0;
+    const char *msg = lua_tolstring(S, -1, &len);
+    if (!msg) {
+        msg = "policy failed with an error that is not a string";
+        len = strlen(msg);
+    }
+    char class = job->stopped ? 't' : job->err_class ? job->err_class : 'r';
+    return push_fail(P, job, class_name(class), msg, len);
 }
 
-static const char *signal_name(int sig)
+/* Run the job once in a fresh state; pushes the result or nil, message, class. */
+static int evaluate(lua_State *P, sb_job *job, int *memory_without_line)
 {
-    switch (sig) {
-    case SIGINT:
-        return "SIGINT";
-    case SIGTERM:
-        return "SIGTERM";
-    case SIGHUP:
-        return "SIGHUP";
-    case SIGSEGV:
-        return "SIGSEGV";
-    case SIGABRT:
-        return "SIGABRT";
-    case SIGBUS:
-        return "SIGBUS";
-    case SIGKILL:
-        return "SIGKILL";
-    default:
-        return "a signal";
+    char err[256];
+    *memory_without_line = 0;
+    memset(&job->heap, 0, sizeof job->heap);
+    job->heap.guard = &job->guard;
+    job->used = 0;
+    job->stopped = job->oom = 0;
+    job->err_class = 0;
+    job->phase = PHASE_BUILD;
+    job->mark_chunk = job->mark_line = 0;
+    job->blame_chunk = job->nchunks;
+    job->blame_line = 0;
+    int top = lua_gettop(P);
+    lua_State *S = lua_newstate(cx_sandbox_alloc, &job->heap);
+    if (!S)
+        return push_failf(P, job, "memory", 1, 0, "policy stopped: no memory for its Lua state");
+    *(sb_job **)lua_getextraspace(S) = job;
+    if (cx_sandbox_guard_arm(&job->guard, job->wall_ms, err, sizeof err) != 0) {
+        lua_close(S);
+        cx_sandbox_heap_free_all(&job->heap);
+        return push_fail(P, job, "runtime", err, strlen(err));
     }
-}
-
-static int push_outcome(lua_State *L, sb_job *job, cx_sandbox_outcome *out)
-{
-    char where[WHERE_MAX], msg[MSG_MAX];
-    position(job, out->progress.chunk ? out->progress.chunk : (job->nchunks ? 1 : 0),
-             out->progress.line, where, sizeof where);
-    switch (out->status) {
-    case CX_SANDBOX_TIMEOUT:
-        snprintf(msg, sizeof msg, "%spolicy stopped: it ran longer than %d ms", where,
-                 job->wall_ms);
-        return push_fail(L, job, "timeout", msg);
-    case CX_SANDBOX_CPU:
-        snprintf(msg, sizeof msg, "%spolicy stopped: it used more than %d s of CPU time", where,
-                 job->cpu_s);
-        return push_fail(L, job, "timeout", msg);
-    case CX_SANDBOX_OUTPUT:
-        snprintf(msg, sizeof msg, "%spolicy stopped: its answer exceeded %zu bytes", where,
-                 job->output);
-        return push_fail(L, job, "output", msg);
-    case CX_SANDBOX_SIGNALED: {
-        int interrupted = out->signo == SIGINT || out->signo == SIGTERM || out->signo == SIGHUP;
-        snprintf(msg, sizeof msg, "%spolicy %s by %s (signal %d)", where,
-                 interrupted ? "interrupted" : "process died", signal_name(out->signo), out->signo);
-        return push_fail(L, job, interrupted ? "interrupted" : "runtime", msg);
+    /* A deadline inside a runaway pattern match lands here: the state is abandoned mid-operation
+     * and freed whole, none of its code runs again. */
+    if (sigsetjmp(job->guard.checkpoint, 1) != 0) {
+        cx_sandbox_guard_disarm(&job->guard);
+        cx_sandbox_heap_free_all(&job->heap);
+        lua_settop(P, top);
+        char what[80];
+        snprintf(what, sizeof what, "policy stopped: it ran longer than %d ms", job->wall_ms);
+        return push_failf(P, job, "timeout", job->mark_chunk ? job->mark_chunk : 1, job->mark_line,
+                          what);
     }
-    default:
-        break;
-    }
-    sb_dec d = {out->data, out->data + out->len};
-    char tag = 0;
-    if (take(&d, &tag, 1) == 0 && tag == 'E') {
-        char class;
-        uint32_t n;
-        if (take(&d, &class, 1) == 0 && take(&d, &n, sizeof n) == 0 && n <= (size_t)(d.end - d.p)) {
-            lua_pushnil(L);
-            lua_pushlstring(L, d.p, n);
-            lua_pushstring(L, class_name(class));
-            return 3;
+    lua_pushcfunction(S, sb_main);
+    lua_pushlightuserdata(S, job);
+    int rc = lua_pcall(S, 1, 1, 0);
+    cx_sandbox_guard_disarm(&job->guard);
+    lua_sethook(S, NULL, 0, 0);
+    int n;
+    if (rc != LUA_OK || job->oom) {
+        *memory_without_line = (rc == LUA_ERRMEM || job->oom) && job->phase == PHASE_RUN &&
+                               job->mark_line == 0 && job->nchunks > 0;
+        n = push_run_failure(P, job, S, rc);
+    } else {
+        sb_out o = {.job = job, .S = S, .budget = job->output};
+        lua_pushcfunction(P, copy_out_protected);
+        lua_pushlightuserdata(P, &o);
+        int prc = lua_pcall(P, 1, 1, 0);
+        if (prc != LUA_OK) {
+            size_t len = 0;
+            const char *m = lua_tolstring(P, -1, &len);
+            lua_pop(P, 1);
+            n = push_fail(P, job, "runtime", m ? m : "cannot copy the policy result", len);
+        } else if (o.err) {
+            lua_pop(P, 1);
+            n = push_failf(P, job, class_name(o.class), job->blame_chunk, job->blame_line, o.err);
+        } else if (lua_isnil(P, -1)) {
+            lua_pop(P, 1);
+            n = push_failf(P, job, "invalid", job->nchunks, 0, "the policy returned nothing");
+        } else {
+            n = 1;
         }
-    } else if (tag == 'R') {
-        int top = lua_gettop(L);
-        if (decode(L, &d, 0) == 0 && d.p == d.end) {
-            if (!lua_isnil(L, -1))
-                return 1;
-            position(job, job->nchunks, 0, where, sizeof where);
-            snprintf(msg, sizeof msg, "%sthe policy returned nothing", where);
-            lua_settop(L, top);
-            return push_fail(L, job, "invalid", msg);
-        }
-        lua_settop(L, top);
     }
-    snprintf(msg, sizeof msg, "%spolicy process ended without an answer (exit %d)", where,
-             out->exit_code);
-    return push_fail(L, job, "runtime", msg);
+    lua_close(S);
+    cx_sandbox_heap_free_all(&job->heap); /* nothing is left after lua_close; this is a backstop */
+    return n;
 }
 
 static lua_Integer limit_of(lua_State *L, int limits, const char *key, lua_Integer dflt,
@@ -1020,61 +1002,50 @@ static int l_run(lua_State *L)
 {
     luaL_checktype(L, 1, LUA_TTABLE);
     lua_settop(L, 1);
-    sb_job job;
-    memset(&job, 0, sizeof job);
-    job.parent = L;
-    lua_getfield(L, 1, "chunks"); /* 2 */
-    luaL_argcheck(L, lua_istable(L, 2), 1, "spec.chunks must be a list");
-    job.nchunks = (int)lua_rawlen(L, 2);
-    luaL_argcheck(L, job.nchunks <= MAX_CHUNKS, 1, "too many chunks");
-    for (int i = 0; i < job.nchunks; i++) {
-        lua_rawgeti(L, 2, i + 1);
-        chunk_of_table(L, -1, &job.chunks[i], "a chunk");
+    sb_job *job = lua_newuserdatauv(L, sizeof *job, 0); /* 2: lives as long as the call */
+    memset(job, 0, sizeof *job);
+    job->parent = L;
+    lua_getfield(L, 1, "chunks"); /* 3 */
+    luaL_argcheck(L, lua_istable(L, 3), 1, "spec.chunks must be a list");
+    job->nchunks = (int)lua_rawlen(L, 3);
+    luaL_argcheck(L, job->nchunks <= MAX_CHUNKS, 1, "too many chunks");
+    for (int i = 0; i < job->nchunks; i++) {
+        lua_rawgeti(L, 3, i + 1);
+        chunk_of_table(L, -1, &job->chunks[i], "a chunk");
         lua_pop(L, 1);
     }
-    lua_getfield(L, 1, "driver"); /* 3 */
-    if (!lua_isnil(L, 3)) {
-        chunk_of_table(L, 3, &job.driver, "spec.driver");
-        job.has_driver = 1;
+    lua_getfield(L, 1, "driver"); /* 4 */
+    if (!lua_isnil(L, 4)) {
+        chunk_of_table(L, 4, &job->driver, "spec.driver");
+        job->has_driver = 1;
     }
-    luaL_argcheck(L, job.nchunks > 0 || job.has_driver, 1, "nothing to run");
-    lua_getfield(L, 1, "input"); /* 4 */
-    job.input_idx = lua_isnil(L, 4) ? 0 : 4;
-    lua_getfield(L, 1, "limits"); /* 5 */
-    int limits = lua_istable(L, 5) ? 5 : 0;
-    job.memory = (size_t)limit_of(L, limits, "memory", 64LL << 20, 1 << 20, 1LL << 40);
-    job.instructions = limit_of(L, limits, "instructions", 100000000, 1000, LLONG_MAX / 2);
-    job.wall_ms = (int)limit_of(L, limits, "wall_ms", 2000, 1, 24 * 3600 * 1000);
-    job.cpu_s = (int)limit_of(L, limits, "cpu_s", job.wall_ms / 1000 + 1, 1, 24 * 3600);
-    job.output = (size_t)limit_of(L, limits, "output", 16 << 20, 64, 1LL << 32);
-    job.depth = (int)limit_of(L, limits, "depth", 100, 1, 1000);
-    job.message = (size_t)limit_of(L, limits, "message", 300, 32, 4096);
-    cx_sandbox_limits lim = {
-        .wall_ms = job.wall_ms, .cpu_s = job.cpu_s, .output_max = job.output + 4096};
-    cx_sandbox_outcome out;
-    char err[256];
-    if (cx_sandbox_run(&lim, child_main, &job, &out, err, sizeof err) != 0) {
-        cx_sandbox_outcome_free(&out);
-        return push_fail(L, &job, "runtime", err);
-    }
-    /* Memory ran out in plain Lua code before any line was seen (no hook had fired yet, no
-     * library call): run once more marking every line, which names the line that did it. */
-    if (out.status == CX_SANDBOX_EXITED && out.len >= 2 && out.data[0] == 'E' &&
-        out.data[1] == 'm' && out.progress.line == 0 && job.nchunks > 0) {
-        cx_sandbox_outcome again;
-        job.line_hook = 1;
-        if (cx_sandbox_run(&lim, child_main, &job, &again, err, sizeof err) == 0 &&
-            again.status == CX_SANDBOX_EXITED && again.len >= 2 && again.data[0] == 'E' &&
-            again.data[1] == 'm') {
-            cx_sandbox_outcome_free(&out);
-            out = again;
-        } else {
-            cx_sandbox_outcome_free(&again);
+    luaL_argcheck(L, job->nchunks > 0 || job->has_driver, 1, "nothing to run");
+    lua_getfield(L, 1, "input"); /* 5 */
+    job->input_idx = lua_isnil(L, 5) ? 0 : 5;
+    lua_getfield(L, 1, "limits"); /* 6 */
+    int limits = lua_istable(L, 6) ? 6 : 0;
+    job->memory = (size_t)limit_of(L, limits, "memory", 64LL << 20, 1 << 20, 1LL << 40);
+    job->instructions = limit_of(L, limits, "instructions", 100000000, 1000, LLONG_MAX / 2);
+    job->wall_ms = (int)limit_of(L, limits, "wall_ms", 2000, 1, 24 * 3600 * 1000);
+    job->output = (size_t)limit_of(L, limits, "output", 16 << 20, 64, 1LL << 32);
+    job->depth = (int)limit_of(L, limits, "depth", 100, 1, 1000);
+    job->message = (size_t)limit_of(L, limits, "message", 300, 32, 4096);
+    int base = lua_gettop(L);
+    int again = 0;
+    int n = evaluate(L, job, &again);
+    /* Memory ran out in plain Lua code before any line was seen (no hook had fired yet, no library
+     * call): run once more marking every line, which names the line that did it. */
+    if (again) {
+        job->line_hook = 1;
+        int top = lua_gettop(L);
+        int m = evaluate(L, job, &again);
+        if (m == 3 && lua_isstring(L, -1) && strcmp(lua_tostring(L, -1), "memory") == 0) {
+            lua_rotate(L, base + 1, m); /* keep the second answer, drop the first */
+            lua_settop(L, base + m);
+            return m;
         }
+        lua_settop(L, top);
     }
-    /* Only a Lua memory error while decoding could skip this free; that ends the command anyway. */
-    int n = push_outcome(L, &job, &out);
-    cx_sandbox_outcome_free(&out);
     return n;
 }
 

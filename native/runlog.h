@@ -63,11 +63,11 @@ int cx_runlog_tail(const char *path, size_t n, size_t block_size, cx_runlog_tail
                    char *errbuf, size_t errlen);
 void cx_runlog_tail_free(cx_runlog_tail_result *t);
 
-/* How many '\n' the bytes [from, upto) of path hold (fewer when the file is shorter): the 1-based
- * line number of the row starting at byte offset `upto` is the count over [0, upto) + 1. Reads in
- * blocks; the cost is linear in upto - from, so callers bound it. */
-int cx_runlog_count_lines(const char *path, uint64_t from, uint64_t upto, uint64_t *count,
-                          char *errbuf, size_t errlen);
+/* The 1-based line numbers of the rows starting at byte offsets[0..n) (ascending) of path: one
+ * pass counting '\n' up to the last offset (an offset past the end gets the line after the last).
+ * The cost is linear in the last offset, so callers bound it. */
+int cx_runlog_line_numbers(const char *path, const uint64_t *offsets, size_t n, uint64_t *lines,
+                           char *errbuf, size_t errlen);
 
 /* The forward reader: every physical line from a start offset to the end of the file (blank lines
  * included), in bounded memory apart from the longest line. Starting mid-line yields the rest of

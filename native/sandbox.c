@@ -1,61 +1,178 @@
-/* Sandbox mechanics: the byte-capped allocator, the forked child with its limits, the parent's
- * deadline, and message cleaning. See sandbox.h. */
+/* Sandbox mechanics: the byte-capped, tracking allocator, the deadline guard, message cleaning.
+ * See sandbox.h. */
 #include "sandbox.h"
 
-#include "clock.h"
-
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
+
+/* The guard the calling thread has armed: the timer signal goes to that thread only. A thread-local
+ * pointer, set before the timer can fire, is all the signal handler needs. */
+static _Thread_local cx_sandbox_guard *armed_guard;
+
+static void jump_if_due(cx_sandbox_guard *g)
+{
+    if (g && g->expired && g->abortable && !g->in_alloc) {
+        g->abortable = 0;
+        siglongjmp(g->checkpoint, 1);
+    }
+}
+
+static void on_alarm(int sig)
+{
+    (void)sig;
+    cx_sandbox_guard *g = armed_guard;
+    if (!g)
+        return;
+    g->expired = 1;
+    jump_if_due(g);
+}
+
+int cx_sandbox_guard_arm(cx_sandbox_guard *g, int64_t ms, char *errbuf, size_t errlen)
+{
+    g->expired = 0;
+    g->abortable = 0;
+    g->in_alloc = 0;
+    g->armed = 0;
+    armed_guard = g;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_alarm;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGALRM, &sa, &g->old_action) != 0) {
+        snprintf(errbuf, errlen, "policy sandbox: sigaction: %s", strerror(errno));
+        armed_guard = NULL;
+        return -1;
+    }
+    sigset_t alrm;
+    sigemptyset(&alrm);
+    sigaddset(&alrm, SIGALRM);
+    pthread_sigmask(SIG_UNBLOCK, &alrm, &g->old_mask);
+    struct sigevent sev;
+    memset(&sev, 0, sizeof sev);
+    sev.sigev_notify = SIGEV_THREAD_ID;
+    sev.sigev_signo = SIGALRM;
+    sev._sigev_un._tid = gettid(); /* sigev_notify_thread_id: not spelled out by this glibc */
+    struct itimerspec its;
+    memset(&its, 0, sizeof its);
+    its.it_value.tv_sec = (time_t)(ms / 1000);
+    its.it_value.tv_nsec = (long)(ms % 1000) * 1000000L;
+    if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0)
+        its.it_value.tv_nsec = 1;
+    if (timer_create(CLOCK_MONOTONIC, &sev, &g->timer) != 0) {
+        snprintf(errbuf, errlen, "policy sandbox: timer_create: %s", strerror(errno));
+        sigaction(SIGALRM, &g->old_action, NULL);
+        pthread_sigmask(SIG_SETMASK, &g->old_mask, NULL);
+        armed_guard = NULL;
+        return -1;
+    }
+    g->armed = 1;
+    if (timer_settime(g->timer, 0, &its, NULL) != 0) {
+        snprintf(errbuf, errlen, "policy sandbox: timer_settime: %s", strerror(errno));
+        cx_sandbox_guard_disarm(g);
+        return -1;
+    }
+    return 0;
+}
+
+void cx_sandbox_guard_disarm(cx_sandbox_guard *g)
+{
+    if (!g->armed)
+        return;
+    g->armed = 0;
+    g->abortable = 0;
+    /* No SIGALRM of ours may reach the previous disposition (by default it ends the process):
+     * block it, delete the timer, swallow one already pending, then restore. */
+    sigset_t alrm;
+    sigemptyset(&alrm);
+    sigaddset(&alrm, SIGALRM);
+    pthread_sigmask(SIG_BLOCK, &alrm, NULL);
+    timer_delete(g->timer);
+    struct timespec zero = {0, 0};
+    while (sigtimedwait(&alrm, NULL, &zero) == SIGALRM)
+        ;
+    armed_guard = NULL;
+    sigaction(SIGALRM, &g->old_action, NULL);
+    pthread_sigmask(SIG_SETMASK, &g->old_mask, NULL);
+}
+
+static void unlink_block(cx_sandbox_heap *h, cx_sandbox_block *b)
+{
+    if (b->prev)
+        b->prev->next = b->next;
+    else
+        h->blocks = b->next;
+    if (b->next)
+        b->next->prev = b->prev;
+}
+
+static void link_block(cx_sandbox_heap *h, cx_sandbox_block *b)
+{
+    b->prev = NULL;
+    b->next = h->blocks;
+    if (h->blocks)
+        h->blocks->prev = b;
+    h->blocks = b;
+}
 
 void *cx_sandbox_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
     cx_sandbox_heap *h = ud;
+    cx_sandbox_guard *g = h->guard;
+    cx_sandbox_block *b = ptr ? (cx_sandbox_block *)ptr - 1 : NULL;
     size_t old = ptr ? osize : 0; /* without ptr, osize is a type tag, not a size */
+    if (g)
+        g->in_alloc = 1;
+    void *out = NULL;
     if (nsize == 0) {
-        free(ptr);
-        h->used -= old;
-        return NULL;
-    }
-    if (nsize > old && h->limit && (nsize - old > h->limit || h->used + (nsize - old) > h->limit)) {
+        if (b) {
+            unlink_block(h, b);
+            free(b);
+            h->used -= old;
+        }
+    } else if (nsize > old && h->limit &&
+               (nsize - old > h->limit || h->used + (nsize - old) > h->limit)) {
         h->refused = 1;
-        return NULL;
+    } else if (nsize > (size_t)-1 - sizeof(cx_sandbox_block)) {
+        h->refused = 1;
+    } else {
+        if (b)
+            unlink_block(h, b);
+        cx_sandbox_block *nb = realloc(b, sizeof *nb + nsize);
+        if (nb) {
+            nb->size = nsize;
+            link_block(h, nb);
+            h->used = h->used - old + nsize;
+            if (h->used > h->peak)
+                h->peak = h->used;
+            out = nb + 1;
+        } else {
+            if (b)
+                link_block(h, b); /* a failed realloc leaves the old block as it was */
+            if (nsize > old)
+                h->refused = 1;
+        }
     }
-    void *p = realloc(ptr, nsize);
-    if (!p) {
-        if (nsize > old)
-            h->refused = 1;
-        return NULL; /* Lua never asks to shrink through a failing path; growth failed */
+    if (g) {
+        g->in_alloc = 0;
+        jump_if_due(g); /* the deadline passed while the system allocator ran: jump now */
     }
-    h->used = h->used - old + nsize;
-    if (h->used > h->peak)
-        h->peak = h->used;
-    return p;
+    return out;
 }
 
-int cx_sandbox_write_all(int fd, const void *buf, size_t len)
+void cx_sandbox_heap_free_all(cx_sandbox_heap *h)
 {
-    const char *p = buf;
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        p += n;
-        len -= (size_t)n;
+    cx_sandbox_block *b = h->blocks;
+    while (b) {
+        cx_sandbox_block *next = b->next;
+        free(b);
+        b = next;
     }
-    return 0;
+    h->blocks = NULL;
+    h->used = 0;
 }
 
 /* Length of the valid UTF-8 sequence at s (1..4), or 0 when it is not one; C1 controls
@@ -135,168 +252,4 @@ size_t cx_sandbox_clean_message(const char *in, size_t inlen, char *out, size_t 
     }
     out[o] = '\0';
     return o;
-}
-
-/* The child's confinement, before it runs any policy code. */
-static void child_confine(int out_fd, int cpu_s)
-{
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-    struct sigaction dfl;
-    memset(&dfl, 0, sizeof dfl);
-    dfl.sa_handler = SIG_DFL;
-    for (int sig = 1; sig < NSIG; sig++)
-        if (sig != SIGKILL && sig != SIGSTOP)
-            sigaction(sig, &dfl, NULL);
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-    int null_fd = open("/dev/null", O_RDWR);
-    if (null_fd >= 0) {
-        for (int fd = 0; fd <= 2; fd++)
-            if (fd != out_fd)
-                dup2(null_fd, fd);
-        if (null_fd > 2 && null_fd != out_fd)
-            close(null_fd);
-    }
-    if (out_fd > 3)
-        close_range(3, (unsigned)out_fd - 1, 0);
-    close_range((unsigned)out_fd + 1, ~0U, 0);
-    struct rlimit cpu = {(rlim_t)cpu_s, (rlim_t)cpu_s + 1};
-    struct rlimit zero = {0, 0};
-    setrlimit(RLIMIT_CPU, &cpu);
-    setrlimit(RLIMIT_CORE, &zero);
-    setrlimit(RLIMIT_FSIZE, &zero);
-}
-
-/* Read the child's answer until EOF, the deadline or the size cap. Returns the status so far
- * (EXITED when EOF came in time). */
-static int collect(int fd, int64_t deadline_ms, size_t cap, char **data, size_t *len)
-{
-    size_t size = 0, alloc = 4096;
-    char *buf = malloc(alloc + 1);
-    if (!buf)
-        return -1;
-    int status = CX_SANDBOX_EXITED;
-    for (;;) {
-        int64_t left = deadline_ms - cx_clock_now_ms();
-        if (left <= 0) {
-            status = CX_SANDBOX_TIMEOUT;
-            break;
-        }
-        struct pollfd p = {.fd = fd, .events = POLLIN};
-        int r = poll(&p, 1, left > 60000 ? 60000 : (int)left);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0)
-            break; /* cannot wait: treat what we have as the answer; the reap says the rest */
-        if (r == 0)
-            continue; /* re-checks the deadline */
-        if (size == alloc) {
-            size_t bigger = alloc * 2;
-            char *nb = realloc(buf, bigger + 1);
-            if (!nb) {
-                status = CX_SANDBOX_OUTPUT;
-                break;
-            }
-            buf = nb;
-            alloc = bigger;
-        }
-        ssize_t n = read(fd, buf + size, alloc - size);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break; /* EOF (or a read error): the child has finished writing */
-        size += (size_t)n;
-        if (size > cap) {
-            status = CX_SANDBOX_OUTPUT;
-            break;
-        }
-    }
-    buf[size] = '\0';
-    *data = buf;
-    *len = size;
-    return status;
-}
-
-int cx_sandbox_run(const cx_sandbox_limits *limits, cx_sandbox_child_fn fn, void *arg,
-                   cx_sandbox_outcome *out, char *errbuf, size_t errlen)
-{
-    memset(out, 0, sizeof *out);
-    int64_t started = cx_clock_now_ms();
-    cx_sandbox_progress *shared =
-        mmap(NULL, sizeof *shared, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (shared == MAP_FAILED) {
-        snprintf(errbuf, errlen, "policy sandbox: mmap: %s", strerror(errno));
-        return -1;
-    }
-    shared->chunk = 0;
-    shared->line = 0;
-    int fds[2];
-    if (pipe2(fds, O_CLOEXEC) != 0) {
-        snprintf(errbuf, errlen, "policy sandbox: pipe: %s", strerror(errno));
-        munmap(shared, sizeof *shared);
-        return -1;
-    }
-    pid_t parent = getpid();
-    pid_t pid = fork();
-    if (pid < 0) {
-        snprintf(errbuf, errlen, "policy sandbox: fork: %s", strerror(errno));
-        close(fds[0]);
-        close(fds[1]);
-        munmap(shared, sizeof *shared);
-        return -1;
-    }
-    if (pid == 0) {
-        close(fds[0]);
-        child_confine(fds[1], limits->cpu_s > 0 ? limits->cpu_s : 1);
-        if (getppid() != parent)
-            _exit(127); /* the parent died before PR_SET_PDEATHSIG took effect */
-        int code = fn(arg, fds[1], shared);
-        close(fds[1]); /* EOF now, before the exit tears the address space down */
-        _exit(code);
-    }
-    close(fds[1]);
-    int status =
-        collect(fds[0], started + limits->wall_ms, limits->output_max, &out->data, &out->len);
-    close(fds[0]);
-    if (status == -1) {
-        kill(pid, SIGKILL);
-        status = CX_SANDBOX_OUTPUT;
-    }
-    if (status != CX_SANDBOX_EXITED)
-        kill(pid, SIGKILL);
-    int wst = 0;
-    struct rusage ru;
-    memset(&ru, 0, sizeof ru);
-    while (wait4(pid, &wst, 0, &ru) < 0 && errno == EINTR)
-        ;
-    if (status == CX_SANDBOX_EXITED) {
-        if (WIFSIGNALED(wst)) {
-            out->signo = WTERMSIG(wst);
-            /* SIGXCPU at the soft limit, SIGKILL at the hard one: tell a CPU stop from a crash
-             * or an outside kill by the CPU time the child actually used. */
-            int64_t cpu_ms = (int64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000 +
-                             (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000;
-            int cpu_out = cpu_ms >= (int64_t)(limits->cpu_s > 0 ? limits->cpu_s : 1) * 1000 - 50;
-            status = (out->signo == SIGXCPU || (out->signo == SIGKILL && cpu_out))
-                         ? CX_SANDBOX_CPU
-                         : CX_SANDBOX_SIGNALED;
-        } else {
-            out->exit_code = WIFEXITED(wst) ? WEXITSTATUS(wst) : -1;
-        }
-    }
-    out->status = status;
-    out->progress.chunk = shared->chunk;
-    out->progress.line = shared->line;
-    munmap(shared, sizeof *shared);
-    out->elapsed_ms = cx_clock_now_ms() - started;
-    return 0;
-}
-
-void cx_sandbox_outcome_free(cx_sandbox_outcome *out)
-{
-    free(out->data);
-    out->data = NULL;
-    out->len = 0;
 }

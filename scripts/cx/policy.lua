@@ -2,10 +2,11 @@
 ---
 --- A policy is a Lua file (shipped in `policies/`, or a repository's `.codex/policies/<name>.lua`)
 --- that returns a table. Its code never runs in cx's own Lua state: policy.evaluate runs it in a
---- forked child with a fresh Lua state (native/lua_sandbox.c) whose limits hold even inside one
---- library call — time (instruction budget, CPU and wall clock), memory (a byte-capped
---- allocator), answer size and nesting. Only plain data crosses, both ways. Errors name the policy
---- file and line (`<path>:<line>: <message>`), one line, at most a few hundred bytes.
+--- fresh Lua state of its own (native/lua_sandbox.c, native/sandbox.c) whose limits hold even
+--- inside one library call — time (an instruction budget and a wall-clock deadline that also
+--- stops a runaway pattern match), memory (a byte-capped allocator), answer size and nesting.
+--- Only plain data crosses, both ways. Errors name the policy file and line
+--- (`<path>:<line>: <message>`), one line, at most a few hundred bytes.
 local core = require "cx.core"
 
 local fs = core.fs
@@ -14,7 +15,7 @@ local policy = {}
 --- Limits of one evaluation (docs/policies.md). CX_POLICY_TIMEOUT_MS, CX_POLICY_MEMORY_MB and
 --- CX_POLICY_INSTRUCTIONS override them for a run; spec.limits override both.
 policy.DEFAULT_LIMITS = {
-  wall_ms = 2000, -- the child is killed after this (also stops a runaway C call)
+  wall_ms = 2000, -- the deadline (it also stops a runaway pattern match inside C)
   memory = 64 * 1024 * 1024, -- bytes of Lua heap beyond the input
   instructions = 100000000, -- VM instructions (hook every 1000)
   output = 16 * 1024 * 1024, -- bytes of encoded answer
@@ -47,8 +48,8 @@ end
 --- Every chunk runs (each with its own environment), then the driver as
 --- `driver(modules, input, host)` (modules[i] = chunk i's value; host: docs/policies.md); without a
 --- driver the value is the last chunk's. Returns that value as plain data, or nil, message, class
---- (syntax | runtime | timeout | memory | output | invalid | interrupted). One forked child per call:
---- batch the work of a command into one evaluation.
+--- (syntax | runtime | timeout | memory | output | invalid). Each call builds and compiles a fresh
+--- state (docs/policies.md "Cost"): batch the work of a command into one evaluation.
 function policy.evaluate(spec)
   local driver = spec.driver
   if type(driver) == "string" then driver = { path = spec.driver_path or "=(policy driver)", text = driver } end

@@ -121,15 +121,16 @@ local function check_policy(i, p, base)
   if p.thresholds ~= nil then
     if type(p.thresholds) ~= "table" then invalid(i, text_line(i, "thresholds%s*="), "thresholds must be a table") end
     for k, v in pairs(p.thresholds) do
-      local line = text_line(i, "^%s*" .. escape(k) .. "%s*=")
-      if type(k) ~= "string" then invalid(i, line, "threshold names must be strings") end
+      -- the line is looked up only to report an error: scanning the text costs
+      local function line() return text_line(i, "^%s*" .. escape(tostring(k)) .. "%s*=") end
+      if type(k) ~= "string" then invalid(i, line(), "threshold names must be strings") end
       local t = threshold_type(v)
       if not t then
-        invalid(i, line, "threshold '" .. k .. "' must be a number, string or boolean (got " .. type(v) .. ")")
+        invalid(i, line(), "threshold '" .. k .. "' must be a number, string or boolean (got " .. type(v) .. ")")
       end
       local shipped = base and base.thresholds and base.thresholds[k]
       if shipped ~= nil and threshold_type(shipped) ~= t then
-        invalid(i, line, "threshold '" .. k .. "' must be a " .. threshold_type(shipped) ..
+        invalid(i, line(), "threshold '" .. k .. "' must be a " .. threshold_type(shipped) ..
           " like the shipped one (got " .. t .. ")")
       end
     end

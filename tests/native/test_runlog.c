@@ -691,32 +691,36 @@ static void test_replace_under_lock(void)
     CHECK_INT(once, REPL_APPENDERS * REPL_ROWS);
 }
 
-/* count_lines gives the line number of a row from its offset; a tail row's offset feeds it. */
-static void test_count_lines(void)
+/* line_numbers gives the line number of rows from their offsets; a tail row's offset feeds it. */
+static void test_line_numbers(void)
 {
     const char *path = at("count.jsonl");
     put(path, "a\n\nbb\nccc\nlast", 15);
-    uint64_t n = 99;
-    CHECK_INT(cx_runlog_count_lines(path, 0, 0, &n, errbuf, sizeof errbuf), CX_RUNLOG_OK);
-    CHECK_INT(n, 0);
-    CHECK_INT(cx_runlog_count_lines(path, 0, 2, &n, errbuf, sizeof errbuf), CX_RUNLOG_OK);
-    CHECK_INT(n, 1); /* "a\n": the row at offset 2 is line 2 */
-    CHECK_INT(cx_runlog_count_lines(path, 0, 1000, &n, errbuf, sizeof errbuf), CX_RUNLOG_OK);
-    CHECK_INT(n, 4); /* past the end: every newline */
-    CHECK_INT(cx_runlog_count_lines(path, 2, 7, &n, errbuf, sizeof errbuf), CX_RUNLOG_OK);
-    CHECK_INT(n, 2); /* "\nbb\n" */
+    uint64_t offsets[] = {0, 2, 3, 6, 10, 1000}, lines[6];
+    CHECK_INT(cx_runlog_line_numbers(path, offsets, 6, lines, errbuf, sizeof errbuf), CX_RUNLOG_OK);
+    CHECK_INT(lines[0], 1);
+    CHECK_INT(lines[1], 2); /* the blank line */
+    CHECK_INT(lines[2], 3);
+    CHECK_INT(lines[3], 4);
+    CHECK_INT(lines[4], 5);
+    CHECK_INT(lines[5], 5); /* past the end */
     cx_runlog_tail_result t;
     CHECK_INT(cx_runlog_tail(path, 2, 4, &t, errbuf, sizeof errbuf), CX_RUNLOG_OK);
     CHECK_INT(t.count, 2);
     if (t.count == 2) {
-        CHECK_INT(cx_runlog_count_lines(path, 0, t.lines[0].offset, &n, errbuf, sizeof errbuf), 0);
-        CHECK_INT(n + 1, 4); /* "ccc" is line 4 */
-        CHECK_STR(t.lines[0].text, "ccc");
+        uint64_t offs[2] = {t.lines[0].offset, t.lines[1].offset}, ln[2];
+        CHECK_INT(cx_runlog_line_numbers(path, offs, 2, ln, errbuf, sizeof errbuf), 0);
+        CHECK_INT(ln[0], 4); /* "ccc" */
+        CHECK_INT(ln[1], 5); /* "last" */
     }
     cx_runlog_tail_free(&t);
-    CHECK_INT(cx_runlog_count_lines(at("missing"), 0, 10, &n, errbuf, sizeof errbuf),
+    uint64_t backwards[] = {5, 1};
+    CHECK_INT(cx_runlog_line_numbers(path, backwards, 2, lines, errbuf, sizeof errbuf),
+              CX_RUNLOG_EINVAL);
+    CHECK_INT(cx_runlog_line_numbers(at("missing"), offsets, 1, lines, errbuf, sizeof errbuf),
               CX_RUNLOG_ENOENT);
-    CHECK_INT(cx_runlog_count_lines(tmp, 0, 10, &n, errbuf, sizeof errbuf), CX_RUNLOG_EIO);
+    CHECK_INT(cx_runlog_line_numbers(tmp, offsets, 1, lines, errbuf, sizeof errbuf), CX_RUNLOG_EIO);
+    CHECK_INT(cx_runlog_line_numbers(path, offsets, 0, lines, errbuf, sizeof errbuf), CX_RUNLOG_OK);
 }
 
 int main(void)
@@ -740,7 +744,7 @@ int main(void)
     test_lock_errors();
     test_lock_blocks_and_reads();
     test_replace_under_lock();
-    test_count_lines();
+    test_line_numbers();
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
     if (system(cmd) != 0)

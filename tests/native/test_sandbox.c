@@ -1,14 +1,12 @@
-/* native/sandbox.c: the byte-capped allocator, the forked child's limits (deadline, CPU, output
- * cap, confinement), progress marks, and message cleaning. */
+/* native/sandbox.c: the byte-capped tracking allocator, the deadline guard (a jump out of an
+ * abortable region, deferred while the allocator runs), and message cleaning. */
 #include "check.h"
+#include "clock.h"
 #include "sandbox.h"
 
-#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <unistd.h>
 
 static void test_alloc_caps_growth(void)
 {
@@ -16,12 +14,14 @@ static void test_alloc_caps_growth(void)
     char *a = cx_sandbox_alloc(&h, NULL, 5 /* a type tag, not a size */, 600);
     CHECK(a != NULL);
     CHECK_INT(h.used, 600);
+    memset(a, 'x', 600);
     CHECK(cx_sandbox_alloc(&h, NULL, 0, 500) == NULL); /* 1100 > 1000 */
     CHECK_INT(h.refused, 1);
     CHECK_INT(h.used, 600);
     h.refused = 0;
-    char *b = cx_sandbox_alloc(&h, a, 600, 900); /* growth in place of the old block */
+    char *b = cx_sandbox_alloc(&h, a, 600, 900); /* growth keeps the content */
     CHECK(b != NULL);
+    CHECK(b[599] == 'x');
     CHECK_INT(h.used, 900);
     CHECK(cx_sandbox_alloc(&h, b, 900, 1001) == NULL);
     CHECK_INT(h.refused, 1);
@@ -31,155 +31,127 @@ static void test_alloc_caps_growth(void)
     CHECK_INT(h.peak, 900);
     CHECK(cx_sandbox_alloc(&h, c, 100, 0) == NULL);
     CHECK_INT(h.used, 0);
-    /* A request larger than the whole cap never wraps around. */
+    CHECK(h.blocks == NULL);
+    /* A request larger than the whole cap, or than memory itself, never wraps around. */
     CHECK(cx_sandbox_alloc(&h, NULL, 0, (size_t)-1) == NULL);
     cx_sandbox_heap open = {.limit = 0};
+    CHECK(cx_sandbox_alloc(&open, NULL, 0, (size_t)-8) == NULL);
     void *d = cx_sandbox_alloc(&open, NULL, 0, 1 << 20);
     CHECK(d != NULL);
     cx_sandbox_alloc(&open, d, 1 << 20, 0);
 }
 
-static int child_answers(void *arg, int fd, cx_sandbox_progress *progress)
+/* An abandoned heap is freed whole (valgrind and ASan check nothing leaks). */
+static void test_free_all(void)
 {
-    progress->chunk = 2;
-    progress->line = 17;
-    const char *text = arg;
-    return cx_sandbox_write_all(fd, text, strlen(text)) == 0 ? 3 : 9;
+    cx_sandbox_heap h = {.limit = 0};
+    void *p[50];
+    for (int i = 0; i < 50; i++)
+        p[i] = cx_sandbox_alloc(&h, NULL, 0, (size_t)(16 + i * 100));
+    p[10] = cx_sandbox_alloc(&h, p[10], 16 + 10 * 100, 50000); /* moved by realloc, still tracked */
+    cx_sandbox_alloc(&h, p[20], 16 + 20 * 100, 0);
+    CHECK(h.used > 50000);
+    cx_sandbox_heap_free_all(&h);
+    CHECK_INT(h.used, 0);
+    CHECK(h.blocks == NULL);
 }
 
-static void test_answer_and_exit_code(void)
+/* Busy work the compiler cannot drop. */
+static volatile unsigned long sink;
+
+static void test_deadline_jumps_out_of_an_abortable_region(void)
 {
-    cx_sandbox_limits lim = {.wall_ms = 10000, .cpu_s = 5, .output_max = 1 << 20};
-    cx_sandbox_outcome out;
+    cx_sandbox_guard g;
     char err[256];
-    CHECK_INT(cx_sandbox_run(&lim, child_answers, "the answer", &out, err, sizeof err), 0);
-    CHECK_INT(out.status, CX_SANDBOX_EXITED);
-    CHECK_INT(out.exit_code, 3);
-    CHECK_STR(out.data, "the answer");
-    CHECK_INT(out.len, 10);
-    CHECK_INT(out.progress.chunk, 2);
-    CHECK_INT(out.progress.line, 17);
-    cx_sandbox_outcome_free(&out);
+    int64_t t0 = cx_clock_now_ms();
+    CHECK_INT(cx_sandbox_guard_arm(&g, 50, err, sizeof err), 0);
+    int jumped = 0;
+    if (sigsetjmp(g.checkpoint, 1) == 0) {
+        g.abortable = 1;
+        for (;;)
+            sink++; /* a runaway "C library call" */
+    } else {
+        jumped = 1;
+    }
+    cx_sandbox_guard_disarm(&g);
+    CHECK_INT(jumped, 1);
+    CHECK_INT(g.expired, 1);
+    CHECK(cx_clock_now_ms() - t0 >= 50);
 }
 
-static int child_hangs(void *arg, int fd, cx_sandbox_progress *progress)
+static void test_deadline_only_flags_other_code(void)
 {
-    (void)arg;
-    (void)fd;
-    progress->chunk = 1;
-    progress->line = 4;
-    for (;;)
-        pause(); /* neither answers nor uses CPU: only the wall-clock deadline ends it */
-    return 0;
-}
-
-static void test_deadline_kills(void)
-{
-    cx_sandbox_limits lim = {.wall_ms = 200, .cpu_s = 5, .output_max = 1024};
-    cx_sandbox_outcome out;
+    cx_sandbox_guard g;
     char err[256];
-    CHECK_INT(cx_sandbox_run(&lim, child_hangs, NULL, &out, err, sizeof err), 0);
-    CHECK_INT(out.status, CX_SANDBOX_TIMEOUT);
-    CHECK_INT(out.progress.line, 4);
-    CHECK(out.elapsed_ms >= 200);
-    cx_sandbox_outcome_free(&out);
+    CHECK_INT(cx_sandbox_guard_arm(&g, 20, err, sizeof err), 0);
+    int jumped = 0;
+    if (sigsetjmp(g.checkpoint, 1) == 0) {
+        while (!g.expired) /* not abortable: the code itself notices (as the Lua hook does) */
+            sink++;
+    } else {
+        jumped = 1;
+    }
+    cx_sandbox_guard_disarm(&g);
+    CHECK_INT(jumped, 0);
+    CHECK_INT(g.expired, 1);
 }
 
-static int child_spins(void *arg, int fd, cx_sandbox_progress *progress)
+/* Inside the allocator the jump waits: the block is allocated and tracked, then the allocator
+ * takes the jump itself. */
+static void test_jump_waits_for_the_allocator(void)
 {
-    (void)arg;
-    (void)fd;
-    for (volatile unsigned long i = 0;; i++)
-        progress->line = (int32_t)(i & 0xffff);
-    return 0;
-}
-
-static void test_cpu_limit(void)
-{
-    /* The deadline is far away: RLIMIT_CPU (1 s) ends the spinning child. */
-    cx_sandbox_limits lim = {.wall_ms = 30000, .cpu_s = 1, .output_max = 1024};
-    cx_sandbox_outcome out;
+    cx_sandbox_guard g;
+    cx_sandbox_heap h = {.limit = 0, .guard = &g};
     char err[256];
-    CHECK_INT(cx_sandbox_run(&lim, child_spins, NULL, &out, err, sizeof err), 0);
-    CHECK_INT(out.status, CX_SANDBOX_CPU);
-    cx_sandbox_outcome_free(&out);
+    CHECK_INT(cx_sandbox_guard_arm(&g, 10, err, sizeof err), 0);
+    void *volatile got = NULL;
+    int jumped = 0;
+    if (sigsetjmp(g.checkpoint, 1) == 0) {
+        g.abortable = 1;
+        g.in_alloc = 1; /* as if the system allocator were running when the deadline passes */
+        while (!g.expired)
+            sink++;
+        g.in_alloc = 0;
+        got = cx_sandbox_alloc(&h, NULL, 0, 64); /* completes, then jumps */
+        CHECK(0);                                /* not reached */
+    } else {
+        jumped = 1;
+    }
+    cx_sandbox_guard_disarm(&g);
+    CHECK_INT(jumped, 1);
+    CHECK(got == NULL);
+    CHECK(h.blocks != NULL); /* the block was linked before the jump */
+    CHECK_INT(h.used, 64);
+    cx_sandbox_heap_free_all(&h);
 }
 
-static int child_floods(void *arg, int fd, cx_sandbox_progress *progress)
+static int stray_alarms;
+static void count_alarm(int sig)
 {
-    (void)arg;
-    (void)progress;
-    char block[4096];
-    memset(block, 'x', sizeof block);
-    for (;;)
-        if (cx_sandbox_write_all(fd, block, sizeof block) != 0)
-            return 1;
+    (void)sig;
+    stray_alarms++;
 }
 
-static void test_output_cap(void)
+/* Disarming restores the previous SIGALRM handler, and no alarm of ours reaches it. */
+static void test_disarm_restores(void)
 {
-    cx_sandbox_limits lim = {.wall_ms = 10000, .cpu_s = 5, .output_max = 10000};
-    cx_sandbox_outcome out;
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = count_alarm;
+    sigaction(SIGALRM, &sa, &old);
+    cx_sandbox_guard g;
     char err[256];
-    CHECK_INT(cx_sandbox_run(&lim, child_floods, NULL, &out, err, sizeof err), 0);
-    CHECK_INT(out.status, CX_SANDBOX_OUTPUT);
-    CHECK(out.len <= 10000 + 8192);
-    cx_sandbox_outcome_free(&out);
-}
-
-static int child_crashes(void *arg, int fd, cx_sandbox_progress *progress)
-{
-    (void)arg;
-    (void)fd;
-    (void)progress;
-    raise(SIGSEGV);
-    return 0;
-}
-
-static void test_crash_is_a_signal(void)
-{
-    cx_sandbox_limits lim = {.wall_ms = 10000, .cpu_s = 5, .output_max = 1024};
-    cx_sandbox_outcome out;
-    char err[256];
-    CHECK_INT(cx_sandbox_run(&lim, child_crashes, NULL, &out, err, sizeof err), 0);
-    CHECK_INT(out.status, CX_SANDBOX_SIGNALED);
-    CHECK_INT(out.signo, SIGSEGV);
-    cx_sandbox_outcome_free(&out);
-}
-
-/* The child reports its confinement: open fds, rlimits and a signal's disposition. */
-static int child_reports(void *arg, int fd, cx_sandbox_progress *progress)
-{
-    (void)progress;
-    int leaked = *(int *)arg;
-    char text[256];
-    struct rlimit fsize, core;
-    getrlimit(RLIMIT_FSIZE, &fsize);
-    getrlimit(RLIMIT_CORE, &core);
-    struct sigaction sa;
-    sigaction(SIGINT, NULL, &sa);
-    int n = snprintf(text, sizeof text, "leaked_open=%d fsize=%ld core=%ld sigint_default=%d",
-                     fcntl(leaked, F_GETFD) != -1, (long)fsize.rlim_cur, (long)core.rlim_cur,
-                     sa.sa_handler == SIG_DFL);
-    return cx_sandbox_write_all(fd, text, (size_t)n) == 0 ? 0 : 1;
-}
-
-static void test_child_is_confined(void)
-{
-    int fds[2];
-    CHECK_INT(pipe(fds), 0); /* an fd the parent holds: the child must not inherit it */
-    struct sigaction ign = {.sa_handler = SIG_IGN}, old;
-    sigaction(SIGINT, &ign, &old);
-    cx_sandbox_limits lim = {.wall_ms = 10000, .cpu_s = 5, .output_max = 1024};
-    cx_sandbox_outcome out;
-    char err[256];
-    CHECK_INT(cx_sandbox_run(&lim, child_reports, &fds[0], &out, err, sizeof err), 0);
-    sigaction(SIGINT, &old, NULL);
-    CHECK_INT(out.status, CX_SANDBOX_EXITED);
-    CHECK_STR(out.data, "leaked_open=0 fsize=0 core=0 sigint_default=1");
-    cx_sandbox_outcome_free(&out);
-    close(fds[0]);
-    close(fds[1]);
+    CHECK_INT(cx_sandbox_guard_arm(&g, 1, err, sizeof err), 0);
+    int64_t t0 = cx_clock_now_ms();
+    while (!g.expired && cx_clock_now_ms() - t0 < 5000)
+        sink++;
+    cx_sandbox_guard_disarm(&g);
+    cx_sandbox_guard_disarm(&g); /* twice is harmless */
+    CHECK_INT(stray_alarms, 0);
+    struct sigaction now;
+    sigaction(SIGALRM, NULL, &now);
+    CHECK(now.sa_handler == count_alarm);
+    sigaction(SIGALRM, &old, NULL);
 }
 
 static void test_clean_message(void)
@@ -210,12 +182,11 @@ static void test_clean_message(void)
 int main(void)
 {
     test_alloc_caps_growth();
-    test_answer_and_exit_code();
-    test_deadline_kills();
-    test_cpu_limit();
-    test_output_cap();
-    test_crash_is_a_signal();
-    test_child_is_confined();
+    test_free_all();
+    test_deadline_jumps_out_of_an_abortable_region();
+    test_deadline_only_flags_other_code();
+    test_jump_waits_for_the_allocator();
+    test_disarm_restores();
     test_clean_message();
     return CHECK_DONE();
 }

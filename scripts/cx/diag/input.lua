@@ -15,20 +15,35 @@ local input = {}
 --- Rows are numbered only when that reads at most this much of the log (the rows of a window
 --- sit at its end, so the whole prefix would be read); beyond it `line` is absent, `offset` stays.
 input.LINE_SCAN_MAX = 8 * 1024 * 1024
---- Strings longer than this (prompt previews, outputs) are left out of excerpts.
+--- Strings longer than this are left out of excerpts.
 input.MAX_TEXT = 200
 
---- A row as the rules see it: its scalar fields (long strings and nested values left out), plus
---- `line` (1-based, when known) and `offset` (of its first byte in the log). A row that is not a
---- JSON object keeps only those two.
+--- The fields of a row the rules see (docs/policies.md): what diagnostics judge, not the prompt
+--- text, hashes and paths. Each is copied into the sandbox for every row, so the list stays short.
+input.EXCERPT_KEYS = {
+  "execution_id", "ts", "tool", "command_label", "execution_mode",
+  "backend_used", "backend_selected", "llm_backend", "llm_model", "adapter_type", "provider_status", "http_status",
+  "worker_id", "queue_ms", "task_id", "task_parent_id", "run_id", "wave",
+  "retry_attempt", "retry_max", "retry_reason", "retry_backoff_ms",
+  "duration_ms", "timed_out", "timeout_secs", "failure_class",
+  "schema_enforced", "schema_name", "schema_valid", "schema_reason", "quarantine_id", "policy_blocked", "policy_reason",
+  "input_tokens", "cached_input_tokens", "effective_input_tokens", "output_tokens",
+  "clipped", "capture_provider", "system_output_len_raw", "system_output_len_processed", "system_output_len_clipped",
+  "converge_mode", "replica_index", "replica_count",
+  "run_all_mode", "halt_on_critical", "run_all_scheduled", "run_all_complete", "run_all_failed", "run_all_blocked",
+  "run_all_critical_errors",
+}
+
+--- A row as the rules see it: its EXCERPT_KEYS fields that hold a number, a boolean or a string
+--- of at most MAX_TEXT bytes (null and other values are absent), plus `line` (1-based, when known)
+--- and `offset` (of its first byte in the log). A row that is not a JSON object keeps only those two.
 function input.excerpt(row, offset, line)
   local e = {}
   if type(row) == "table" and not json.is_array(row) then
-    for k, v in pairs(row) do
+    for _, k in ipairs(input.EXCERPT_KEYS) do
+      local v = row[k]
       local t = type(v)
-      if type(k) == "string" and (t == "number" or t == "boolean" or (t == "string" and #v <= input.MAX_TEXT)) then
-        e[k] = v
-      end
+      if t == "number" or t == "boolean" or (t == "string" and #v <= input.MAX_TEXT) then e[k] = v end
     end
   end
   e.offset, e.line = offset, line
@@ -43,13 +58,9 @@ function input.line_numbers(log_file, offsets)
   if not log_file or #order == 0 then return {} end
   table.sort(order)
   if order[#order] > input.LINE_SCAN_MAX then return {} end
-  local out, count, at = {}, 0, 0
-  for _, off in ipairs(order) do
-    local n = core.runlog.count_lines(log_file, at, off)
-    if not n then return {} end
-    count, at = count + n, off
-    out[off] = count + 1
-  end
+  local lines = core.runlog.line_numbers(log_file, order)
+  local out = {}
+  for i, off in ipairs(lines and order or {}) do out[off] = lines[i] end
   return out
 end
 
