@@ -1,6 +1,6 @@
--- The cost of one sandboxed policy evaluation (docs/policies.md "Cost"): a forked child with a
--- fresh Lua state, the chunks loaded, the driver run, the answer sent back. Measured here:
---   fork+state   `return 1` as the only chunk (the fixed cost)
+-- The cost of one sandboxed policy evaluation (docs/policies.md "Cost"): a fresh Lua state, the
+-- deadline armed, the chunks compiled, the driver run, the answer copied back. Measured here:
+--   state        `return 1` as the only chunk (the fixed cost)
 --   scheduler    the shipped scheduler policy over a 50-row window, as `cx diag --window 50` runs it
 --   optimize     the shipped optimize policy over the same rows
 -- Run after `make`: lua5.4 bench/policy_eval.lua [N]
@@ -29,14 +29,17 @@ local opts = { policies_dir = "/nonexistent" }
 
 local function time(label, fn)
   fn()
-  local t0 = now()
+  local t0, c0 = now(), os.clock()
   for _ = 1, n do assert(fn()) end
-  local ms = (now() - t0) / n
-  print(string.format("%-12s %7.3f ms per evaluation (%d runs)", label, ms, n))
+  local ms, cpu = (now() - t0) / n, (os.clock() - c0) * 1000 / n
+  print(string.format("%-12s %7.3f ms per evaluation, %6.3f ms CPU (%d runs)", label, ms, cpu, n))
   return ms
 end
 
-time("fork+state", function() return policy.evaluate({ chunks = { { path = "/b.lua", text = "return 1" } } }) end)
+time("state", function() return policy.evaluate({ chunks = { { path = "/b.lua", text = "return 1" } } }) end)
+time("input 50", function()
+  return diag_input.scheduler(rows, info, 50, metrics.compute(rows))
+end)
 time("scheduler", function()
   return policy_rules.evaluate("scheduler", diag_input.scheduler(rows, info, 50, metrics.compute(rows)), opts)
 end)
