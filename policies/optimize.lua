@@ -74,6 +74,21 @@ local function recommendation(id, fires)
   }
 end
 
+-- An action rule on one scoreboard rate: it fires when the rate (absent: 0) is over t[limit].
+local function rate_action(id, section, limit, text, keep, command)
+  return {
+    id = id,
+    kind = "action",
+    severity = "warning",
+    check = function(input, t)
+      local rate = input.scoreboard[section].rate or 0
+      if rate <= t[limit] then return nil end
+      return { reason = string.format(text, pct(rate)), evidence = rows_where(input.rows, keep) }
+    end,
+    action = { command = command },
+  }
+end
+
 return {
   thresholds = {
     max_ms = 12000, -- alert threshold of a run's duration (CXALERT_MAX_MS)
@@ -215,34 +230,10 @@ return {
       end,
       action = { command = "cx diag --json --strict --actions" },
     },
-    {
-      id = "timeout_frequency",
-      kind = "action",
-      severity = "warning",
-      check = function(input, t)
-        local rate = input.scoreboard.timeout_frequency.rate or 0
-        if rate <= t.timeout_rate then return nil end
-        return {
-          reason = string.format("Timeout frequency is elevated at %d%% of runs.", pct(rate)),
-          evidence = rows_where(input.rows, timed_out),
-        }
-      end,
-      action = { command = "cx logs stats 200 --json --strict" },
-    },
-    {
-      id = "budget_clipping_frequency",
-      kind = "action",
-      severity = "warning",
-      check = function(input, t)
-        local rate = input.scoreboard.budget_clipping_frequency.rate or 0
-        if rate <= t.clip_rate then return nil end
-        return {
-          reason = string.format("Budget clipping occurs in %d%% of captured runs.", pct(rate)),
-          evidence = rows_where(input.rows, function(r) return r.clipped == true end),
-        }
-      end,
-      action = { command = "cx budget" },
-    },
+    rate_action("timeout_frequency", "timeout_frequency", "timeout_rate",
+      "Timeout frequency is elevated at %d%% of runs.", timed_out, "cx logs stats 200 --json --strict"),
+    rate_action("budget_clipping_frequency", "budget_clipping_frequency", "clip_rate",
+      "Budget clipping occurs in %d%% of captured runs.", function(r) return r.clipped == true end, "cx budget"),
     {
       id = "cache_hit_degradation",
       kind = "action",

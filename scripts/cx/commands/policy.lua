@@ -18,12 +18,6 @@ local M = { summary = "list, show, check, test and run the editable Lua policies
 
 local DEFAULT_POLICY = "command_safety"
 
-local function severity_value(text)
-  if text == "warn" or text == "warning" then return "warning" end
-  if text == "critical" then return "critical" end
-  return nil, "--severity must be warning|critical, got '" .. text .. "'"
-end
-
 local function window_value(text)
   local n = args.positive_int(text)
   if not n then return nil, "--window must be a positive integer, got '" .. text .. "'" end
@@ -55,7 +49,7 @@ function M.parser()
   run:flag("--json", "Print one JSON document.")
   run:flag("--strict", "Exit 1 when the severity (or an action's) reaches the --severity floor.")
   run:option("--severity", "Floor of the --strict gate: warning (or warn) | critical.")
-    :argname("<level>"):convert(severity_value)
+    :argname("<level>"):convert(command.severity_value)
   command.log_flags(run)
   return p
 end

@@ -18,8 +18,9 @@ function command.usage_error(name, message)
   return 2
 end
 
--- --severity accepts warn (normalised to warning), warning or critical, case-sensitive.
-local function severity_value(text)
+--- --severity accepts warn (normalised to warning), warning or critical, case-sensitive (an
+--- argparse converter, shared with `cx policy run`).
+function command.severity_value(text)
   if text == "warn" or text == "warning" then return "warning" end
   if text == "critical" then return "critical" end
   return nil, "--severity must be warning|critical, got '" .. text .. "'"
@@ -68,7 +69,7 @@ local function gate_flags(p)
   p:flag("--strict", "Exit 1 when the gate's severity reaches the --severity floor.")
   p:flag("--actions", "Add the actions.v1 list of suggested next commands.")
   p:option("--severity", "Floor of the --strict gate: warning (or warn) | critical.")
-    :argname("<level>"):convert(severity_value)
+    :argname("<level>"):convert(command.severity_value)
 end
 
 --- The parser of diag and scheduler (the same flags; repeats allowed, the last value wins).
