@@ -30,7 +30,8 @@ local function job(log_fixture)
   local dir = h.tmprepo()
   os.execute("mkdir -p " .. h.quote(dir .. "/logs") .. " " .. h.quote(dir .. "/.codex/policies/tests"))
   if log_fixture then
-    os.execute("cp " .. h.quote(h.root .. "/policies/tests/" .. log_fixture) .. " " .. h.quote(dir .. "/logs/runs.jsonl"))
+    os.execute("cp " .. h.quote(h.root .. "/policies/tests/" .. log_fixture) .. " " ..
+      h.quote(dir .. "/logs/runs.jsonl"))
   end
   -- the repository's own policy and fixture, as `cx policy check` / `cx policy test` expect
   os.execute("cp " .. h.quote(h.root .. "/policies/examples/disable_rules/scheduler.lua") .. " " ..
