@@ -234,7 +234,8 @@ static void mark_caller(lua_State *L, sb_job *job)
 }
 
 /* Call upvalue 1 with this call's arguments. abortable: a pattern matcher, which the deadline may
- * abandon mid-way (sandbox.h). */
+ * abandon mid-way (sandbox.h). The call is protected so the region ends whatever happens in it: an
+ * error (a malformed pattern) goes on as it came, once the region is closed. */
 static int call_original(lua_State *L, int abortable)
 {
     sb_job *job = job_of(L);
@@ -244,8 +245,13 @@ static int call_original(lua_State *L, int abortable)
     lua_insert(L, 1);
     int was = job->guard.abortable;
     job->guard.abortable = abortable || was;
-    lua_call(L, n, LUA_MULTRET);
+    int rc = lua_pcall(L, n, LUA_MULTRET, 0);
     job->guard.abortable = was;
+    if (rc != LUA_OK) {
+        if (rc == LUA_ERRMEM)
+            job->oom = 1;
+        return lua_error(L);
+    }
     return lua_gettop(L);
 }
 
@@ -281,8 +287,13 @@ static int sb_gsub_callback(lua_State *L)
     lua_insert(L, 1);
     int was = job->guard.abortable;
     job->guard.abortable = 0;
-    lua_call(L, n, LUA_MULTRET);
+    int rc = lua_pcall(L, n, LUA_MULTRET, 0);
     job->guard.abortable = was;
+    if (rc != LUA_OK) {
+        if (rc == LUA_ERRMEM)
+            job->oom = 1;
+        return lua_error(L);
+    }
     return lua_gettop(L);
 }
 
