@@ -130,8 +130,9 @@ function command.read_rows(n, path)
 end
 
 --- optimize's window: the last n rows that pass the typed check (cx.diag.fields.typed_ok). Reads
---- more rows while invalid ones leave the window short and the log has more. Returns rows, info,
---- dropped (count of rows discarded, and the first offending field) or nil, message.
+--- more rows while invalid ones leave the window short and the log has more. path: the log to read
+--- (default: the resolved run log). Returns rows, info, dropped (count of rows discarded, and the
+--- first offending field) or nil, message.
 function command.read_typed_rows(n, path)
   local runlog = require "cx.runlog"
   local want = n
