@@ -49,7 +49,8 @@ describe("cx policy list and show", function()
     assert.equal(0, r.code, r.stderr)
     local names = {}
     for _, p in ipairs(json_of(r).policies) do names[p.name] = p.origin end
-    assert.same({ command_safety = "shipped", optimize = "shipped", scheduler = "shipped" }, names)
+    assert.same({ alert = "shipped", command_safety = "shipped", optimize = "shipped", promptlint = "shipped",
+      scheduler = "shipped" }, names)
     install(dir, "disable_rules", "scheduler")
     r = cx(dir, { "policy", "list" })
     assert.matches("%- scheduler %(.-/%.codex/policies/scheduler%.lua%) %[repo, overrides shipped%]", r.stdout)
@@ -90,7 +91,7 @@ describe("cx policy check", function()
     local r = cx(dir, { "policy", "check" })
     assert.equal(0, r.code, r.stdout .. r.stderr)
     assert.matches("ok .-/policies/scheduler%.lua %(shipped; 6 rule%(s%), 6 active%)", r.stdout)
-    assert.matches("\n3 policies, 0 invalid\n$", r.stdout)
+    assert.matches("\n5 policies, 0 invalid\n$", r.stdout)
   end)
 
   it("names the file and line of what is wrong, and exits 1", function()

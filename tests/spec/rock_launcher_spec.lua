@@ -46,7 +46,8 @@ describe("the rock's cx launcher", function()
       names[#names + 1] = p.name .. ":" .. p.origin
       assert.truthy(p.path:find(tree .. "/lua/cx/policies/", 1, true), p.path)
     end
-    assert.same({ "command_safety:shipped", "optimize:shipped", "scheduler:shipped" }, names)
+    assert.same({ "alert:shipped", "command_safety:shipped", "optimize:shipped", "promptlint:shipped",
+      "scheduler:shipped" }, names)
     assert.equal(#assert(json.decode(b.stdout)).policies, #names)
     l = both({ "policy", "check" })
     assert.equal(0, l.code, l.stdout .. l.stderr)
