@@ -108,7 +108,7 @@ local function check_policy(i, p, base)
   if type(p) ~= "table" then invalid(i, 0, "a rule policy must return a table (got " .. type(p) .. ")") end
   for k in pairs(p) do
     if not TOP_KEYS[k] then
-      invalid(i, text_line(i, "^%s*" .. escape(k) .. "%s*="), "unknown key '" .. tostring(k) ..
+      invalid(i, text_line(i, "%f[%w_]" .. escape(k) .. "%s*="), "unknown key '" .. tostring(k) ..
         "' (a rule policy has extends, thresholds, rules, severity, description)")
     end
   end
@@ -122,7 +122,7 @@ local function check_policy(i, p, base)
     if type(p.thresholds) ~= "table" then invalid(i, text_line(i, "thresholds%s*="), "thresholds must be a table") end
     for k, v in pairs(p.thresholds) do
       -- the line is looked up only to report an error: scanning the text costs
-      local function line() return text_line(i, "^%s*" .. escape(tostring(k)) .. "%s*=") end
+      local function line() return text_line(i, "%f[%w_]" .. escape(tostring(k)) .. "%s*=") end
       if type(k) ~= "string" then invalid(i, line(), "threshold names must be strings") end
       local t = threshold_type(v)
       if not t then
