@@ -233,18 +233,17 @@ static void mark_caller(lua_State *L, sb_job *job)
         mark(job, ar.source, ar.currentline);
 }
 
-/* Call upvalue 1 with this call's arguments. abortable: a pattern matcher, which the deadline may
- * abandon mid-way (sandbox.h). The call is protected so the region ends whatever happens in it: an
- * error (a malformed pattern) goes on as it came, once the region is closed. */
-static int call_original(lua_State *L, int abortable)
+/* Call upvalue 1 with this call's arguments, the deadline guard's abortable flag set to
+ * `abortable` for the duration (sandbox.h). The call is protected so the flag is restored whatever
+ * happens in it: an error (a malformed pattern) goes on as it came, once the region is closed. */
+static int call_with_abortable(lua_State *L, int abortable)
 {
     sb_job *job = job_of(L);
-    mark_caller(L, job);
     int n = lua_gettop(L);
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_insert(L, 1);
     int was = job->guard.abortable;
-    job->guard.abortable = abortable || was;
+    job->guard.abortable = abortable;
     int rc = lua_pcall(L, n, LUA_MULTRET, 0);
     job->guard.abortable = was;
     if (rc != LUA_OK) {
@@ -253,6 +252,15 @@ static int call_original(lua_State *L, int abortable)
         return lua_error(L);
     }
     return lua_gettop(L);
+}
+
+/* A guarded library function: note the caller's line, then call it. abortable: a pattern
+ * matcher, which the deadline may abandon mid-way. */
+static int call_original(lua_State *L, int abortable)
+{
+    sb_job *job = job_of(L);
+    mark_caller(L, job);
+    return call_with_abortable(L, abortable || job->guard.abortable);
 }
 
 /* A library function behind a guard. */
@@ -281,20 +289,7 @@ static int sb_gmatch(lua_State *L)
 /* A Lua replacement function of gsub runs as ordinary policy code, not as part of the match. */
 static int sb_gsub_callback(lua_State *L)
 {
-    sb_job *job = job_of(L);
-    int n = lua_gettop(L);
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
-    int was = job->guard.abortable;
-    job->guard.abortable = 0;
-    int rc = lua_pcall(L, n, LUA_MULTRET, 0);
-    job->guard.abortable = was;
-    if (rc != LUA_OK) {
-        if (rc == LUA_ERRMEM)
-            job->oom = 1;
-        return lua_error(L);
-    }
-    return lua_gettop(L);
+    return call_with_abortable(L, 0);
 }
 
 static int sb_gsub(lua_State *L)
