@@ -5,6 +5,7 @@
 local json = require "cx.json"
 local core = require "cx.core"
 local stats = require "cx.diag.stats"
+local git_head = require "cx.git_head"
 
 local context = {}
 
@@ -23,19 +24,10 @@ local function read_file(path)
   return s
 end
 
-local function quote(s)
-  return "'" .. s:gsub("'", "'\\''") .. "'"
-end
-
--- `git -C root rev-parse --short HEAD`, or nil (no git, no commit yet).
+-- HEAD's short sha read from .git (cx.git_head: no `git rev-parse` child), or nil (no git
+-- repository, no commit yet, unreadable).
 local function git_short_head(root)
-  local p = io.popen("git -C " .. quote(root) .. " rev-parse --short HEAD 2>/dev/null")
-  if not p then return nil end
-  local out = p:read("a") or ""
-  p:close()
-  out = trim(out)
-  if out == "" then return nil end
-  return out
+  return (git_head.short(root))
 end
 
 --- The version string: the repository's VERSION file (else cx's own version), plus "+<short sha>"
