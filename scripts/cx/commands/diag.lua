@@ -4,7 +4,6 @@ local json = require "cx.json"
 local command = require "cx.diag.command"
 local context = require "cx.diag.context"
 local report = require "cx.diag.report"
-local render = require "cx.diag.render"
 
 local M = { summary = "diagnose configuration and the last N runs (severity, actions, CI gate)" }
 
@@ -42,7 +41,7 @@ function M.run(argv)
   if opts.json then
     io.stdout:write(json.pretty(doc), "\n")
   else
-    io.stdout:write(render.diag(doc))
+    io.stdout:write(require("cx.diag.render").diag(doc)) -- loaded only for the text form
   end
   return command.gate_code(opts, eval.severity, eval.actions)
 end
