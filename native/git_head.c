@@ -125,8 +125,8 @@ static int valid_refname(const char *name)
     size_t len = strlen(name);
     if (len < 6 || len >= sizeof((cx_git_head *)0)->ref || strncmp(name, "refs/", 5) != 0)
         return 0;
-    if (name[len - 1] == '/' || name[len - 1] == '.' || strstr(name, "..") ||
-        strstr(name, "//") || strstr(name, "/.") || strstr(name, "@{"))
+    if (name[len - 1] == '/' || name[len - 1] == '.' || strstr(name, "..") || strstr(name, "//") ||
+        strstr(name, "/.") || strstr(name, "@{"))
         return 0;
     if (len >= 5 && strcmp(name + len - 5, ".lock") == 0)
         return 0;

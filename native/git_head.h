@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-/* Size bounds: HEAD, loose refs and the small pointer files / packed-refs (scanned line by line). */
+/* Size bounds: HEAD, loose refs and the small pointer files; packed-refs (read line by line). */
 #define CX_GIT_SMALL_FILE_MAX 4096
 #define CX_GIT_PACKED_REFS_MAX ((long long)64 << 20)
 /* Symbolic refs followed before giving up (git itself stops at 5). */

@@ -67,9 +67,9 @@ static void test_loose_and_packed(void)
 
     /* packed-refs only: the header, other refs and peeled lines are skipped */
     repo("packed", "ref: refs/heads/main\n");
-    put("packed/.git/packed-refs", "# pack-refs with: peeled fully-peeled sorted \n" SHA_B
-                                   " refs/heads/feature\n" SHA_A " refs/heads/main\n" SHA_B
-                                   " refs/tags/v1\n^" SHA_A "\n");
+    put("packed/.git/packed-refs",
+        "# pack-refs with: peeled fully-peeled sorted \n" SHA_B " refs/heads/feature\n" SHA_A
+        " refs/heads/main\n" SHA_B " refs/tags/v1\n^" SHA_A "\n");
     CHECK_INT(head_of("packed", &h, err, sizeof err), CX_GIT_OK);
     CHECK_STR(h.sha, SHA_A);
 
