@@ -26,6 +26,17 @@ static int load_locked(char *err, size_t errlen)
 {
     const char *name = file_name ? file_name : CX_LIBCURL_SONAME;
     void *lib = dlopen(name, RTLD_NOW | RTLD_LOCAL);
+    if (!lib && !file_name) {
+        char first[256];
+        const char *why = dlerror();
+        snprintf(first, sizeof first, "%s", why ? why : name);
+        lib = dlopen(CX_LIBCURL_SONAME_ALT, RTLD_NOW | RTLD_LOCAL);
+        if (!lib) { /* report the library cx was built for */
+            snprintf(err, errlen, "cannot load libcurl for HTTP: %s", first);
+            return -1;
+        }
+        name = CX_LIBCURL_SONAME_ALT;
+    }
     if (!lib) {
         const char *why = dlerror();
         snprintf(err, errlen, "cannot load libcurl for HTTP: %s", why ? why : name);

@@ -9,10 +9,12 @@
 #include <curl/curl.h>
 #include <stddef.h>
 
-/* The soname of the libcurl cx is built against (libcurl4-openssl-dev: libcurl.so.4). */
+/* The soname of the libcurl cx is built against (libcurl4-openssl-dev: libcurl.so.4); when it is
+ * missing, Debian's GnuTLS build of the same ABI (libcurl4-gnutls-dev) is tried. */
 #ifndef CX_LIBCURL_SONAME
 #define CX_LIBCURL_SONAME "libcurl.so.4"
 #endif
+#define CX_LIBCURL_SONAME_ALT "libcurl-gnutls.so.4"
 
 typedef struct cx_libcurl {
     CURL *(*easy_init)(void);
@@ -38,8 +40,8 @@ typedef struct cx_libcurl {
  * it cannot be loaded; a failed load is tried again by the next call. Thread-safe. */
 const cx_libcurl *cx_libcurl_load(char *err, size_t errlen);
 
-/* For tests: the file name the next load opens (NULL: CX_LIBCURL_SONAME). Has no effect once the
- * library is loaded. */
+/* For tests: the only file name the next load opens (NULL: CX_LIBCURL_SONAME, then
+ * CX_LIBCURL_SONAME_ALT). Has no effect once the library is loaded. */
 void cx_libcurl_use_file(const char *name);
 
 #endif
