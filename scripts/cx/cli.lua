@@ -48,8 +48,7 @@ local function report_lost_rows(name)
   end
 end
 
---- Run a command: argv[1] is the command name. Returns the process exit code.
-function cli.main(argv)
+local function dispatch(argv)
   local name = argv[1]
   if name == nil or name == "--help" or name == "-h" then
     io.stdout:write(usage_text())
@@ -82,6 +81,19 @@ function cli.main(argv)
   local code = require(c.module).run(rest, c.name) or 0
   report_lost_rows(c.name)
   return code
+end
+
+--- Run a command: argv[1] is the command name. Returns the process exit code: 128 + the signal
+--- (130 SIGINT, 143 SIGTERM, 129 SIGHUP) when one stopped the run, whatever the command returned.
+--- SIGINT/SIGTERM/SIGHUP are handled for the duration of the call (docs/loop.md, "Signals"): until
+--- the first job starts they end cx at once; from then on the run stops cleanly.
+function cli.main(argv)
+  local installed = core.signals.install()
+  local _ <close> = setmetatable({}, { __close = function()
+    if installed then core.signals.uninstall() end
+  end })
+  local code = dispatch(argv)
+  return core.signals.exit_code() or code
 end
 
 return cli
