@@ -83,7 +83,8 @@ function M.filter_prompt(raw, is_schema)
   return prompt_filter.filter(raw, config.uint("CX_PROMPT_FILTER_MAX_CHARS"))
 end
 
---- Run a captured command's output through the adapter. opts = {tool, mode, argv}.
+--- Run a captured command's output through the adapter. opts = {tool, mode, argv, make_prompt?}:
+--- make_prompt(capture, argv) builds the prompt around the capture (default: the captured text).
 --- Returns {result, exit_code (the captured command's), row, descriptor, message (on failure)}.
 function M.run_captured(opts)
   local started = core.loop.monotonic_ms()
@@ -97,8 +98,9 @@ function M.run_captured(opts)
     })
   else
     merge(fields, cap.fields)
-    local filtered = M.filter_prompt(cap.text, false)
-    merge(fields, M.prompt_fields(cap.text, filtered))
+    local raw = opts.make_prompt and opts.make_prompt(cap, opts.argv) or cap.text
+    local filtered = M.filter_prompt(raw, false)
+    merge(fields, M.prompt_fields(raw, filtered))
     result = adapters.run(d, { prompt = filtered, mode = opts.mode, timeout_secs = config.llm_timeout_secs(),
       progress = progress.ticker(d.name) })
   end

@@ -35,13 +35,20 @@ function git_head.read(dir)
   return head
 end
 
---- The first SHORT_LEN hex digits of HEAD's commit, or nil, message, class (as read; class
---- "unborn" for a branch with no commit yet).
-function git_head.short(dir)
+--- The full object name HEAD points at, or nil, message, class (as short).
+function git_head.sha(dir)
   local head, err, class = git_head.read(dir)
   if not head then return nil, err, class end
   if not head.sha then return nil, "git: " .. tostring(head.ref) .. " has no commit yet", "unborn" end
-  return head.sha:sub(1, git_head.SHORT_LEN)
+  return head.sha
+end
+
+--- The first SHORT_LEN hex digits of HEAD's commit, or nil, message, class (as read; class
+--- "unborn" for a branch with no commit yet).
+function git_head.short(dir)
+  local sha, err, class = git_head.sha(dir)
+  if not sha then return nil, err, class end
+  return sha:sub(1, git_head.SHORT_LEN)
 end
 
 return git_head

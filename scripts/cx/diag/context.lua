@@ -24,11 +24,6 @@ local function read_file(path)
   return s
 end
 
--- HEAD's short sha read from .git (cx.git_head: no `git rev-parse` child), or nil (no git
--- repository, no commit yet, unreadable).
-local function git_short_head(root)
-  return (git_head.short(root))
-end
 
 --- The version string: the repository's VERSION file (else cx's own version), plus "+<short sha>"
 --- when the repository has a HEAD commit.
@@ -37,7 +32,7 @@ function context.version(root, head)
   if not root then return base end
   local text = read_file(root .. "/VERSION")
   if text and trim(text) ~= "" then base = trim(text) end
-  local sha = (head or git_short_head)(root)
+  local sha = (head or git_head.short)(root)
   if sha then return base .. "+" .. sha end
   return base
 end
