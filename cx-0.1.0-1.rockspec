@@ -25,6 +25,7 @@ build = {
   modules = {
     ["cx.core"] = {
       sources = {
+        "native/atomicfile.c",
         "native/buf.c",
         "native/clock.c",
         "native/core.c",
@@ -38,7 +39,9 @@ build = {
         "native/json_write.c",
         "native/libcurl.c",
         "native/logcheck.c",
+        "native/logvalidate.c",
         "native/loop.c",
+        "native/lua_atomicfile.c",
         "native/lua_digest.c",
         "native/lua_envelope.c",
         "native/lua_filelock.c",
@@ -58,7 +61,7 @@ build = {
       defines = { 'CX_VERSION="0.1.0"', "_GNU_SOURCE" },
       incdirs = { "native", "$(CURL_INCDIR)", "$(JANSSON_INCDIR)", "$(MD_INCDIR)" },
       libdirs = { "$(JANSSON_LIBDIR)", "$(MD_LIBDIR)" },
-      libraries = { "jansson", "md" },
+      libraries = { "jansson", "md", "pthread" },
     },
     -- Lua modules (keep in step with scripts/cx/**.lua and policies/*.lua)
     ["cx.adapters.binaries"] = "scripts/cx/adapters/binaries.lua",
@@ -180,6 +183,7 @@ build = {
     ["cx.logs.migrate"] = "scripts/cx/logs/migrate.lua",
     ["cx.logs.stats"] = "scripts/cx/logs/stats.lua",
     ["cx.logs.validate"] = "scripts/cx/logs/validate.lua",
+    ["cx.logs.window"] = "scripts/cx/logs/window.lua",
     ["cx.parity"] = "scripts/cx/parity.lua",
     ["cx.paths"] = "scripts/cx/paths.lua",
     ["cx.policy"] = "scripts/cx/policy.lua",
