@@ -12,10 +12,13 @@ JSONL run log, and diagnostics with editable Lua policies that gate CI.]],
   homepage = "https://github.com/cx-runtime/cx",
 }
 dependencies = { "lua >= 5.4, < 5.5", "argparse >= 0.7" }
+-- libcurl is not linked: cx.core loads it with the first HTTP request (native/libcurl.c). It is
+-- looked up here for its headers (the dev package; Debian keeps curl.h under a multiarch directory
+-- that LuaRocks' header search misses, hence `library`).
 external_dependencies = {
   CURL = { library = "curl" },
   JANSSON = { library = "jansson" },
-  OPENSSL = { library = "crypto" },
+  MD = { library = "md" },
 }
 build = {
   type = "builtin",
@@ -31,8 +34,10 @@ build = {
         "native/envelope.c",
         "native/filelock.c",
         "native/fs.c",
+        "native/git_head.c",
         "native/http.c",
         "native/json_write.c",
+        "native/libcurl.c",
         "native/logcheck.c",
         "native/logvalidate.c",
         "native/loop.c",
@@ -41,6 +46,7 @@ build = {
         "native/lua_envelope.c",
         "native/lua_filelock.c",
         "native/lua_fs.c",
+        "native/lua_git.c",
         "native/lua_json.c",
         "native/lua_logcheck.c",
         "native/lua_loop.c",
@@ -55,9 +61,9 @@ build = {
         "native/signals.c",
       },
       defines = { 'CX_VERSION="0.1.0"', "_GNU_SOURCE" },
-      incdirs = { "native", "$(CURL_INCDIR)", "$(JANSSON_INCDIR)", "$(OPENSSL_INCDIR)" },
-      libdirs = { "$(CURL_LIBDIR)", "$(JANSSON_LIBDIR)", "$(OPENSSL_LIBDIR)" },
-      libraries = { "curl", "jansson", "crypto", "pthread" },
+      incdirs = { "native", "$(CURL_INCDIR)", "$(JANSSON_INCDIR)", "$(MD_INCDIR)" },
+      libdirs = { "$(JANSSON_LIBDIR)", "$(MD_LIBDIR)" },
+      libraries = { "jansson", "md", "pthread" },
     },
     -- Lua modules (keep in step with scripts/cx/**.lua and policies/*.lua)
     ["cx.adapters.binaries"] = "scripts/cx/adapters/binaries.lua",
