@@ -7,7 +7,10 @@ local lr = require "helpers.log_repo"
 local rr = require "helpers.report_rows"
 
 local chromium = browser.find()
-local PENDING = "chromium is not installed: `sh tools/deps.sh` (as root) installs it; CI (.ci/run) runs this test"
+if not chromium and os.getenv("CX_REQUIRE_BROWSER") == "1" then
+  error("CX_REQUIRE_BROWSER=1 but chromium is not installed (sh tools/deps.sh --browser)")
+end
+local PENDING = "chromium is not installed: `sh tools/deps.sh --browser` (as root) installs it; CI (.ci/run) runs this test"
 
 local function count(text, pattern)
   local n = 0
