@@ -97,7 +97,7 @@ bench: all
 fuzz:
 	@sh tools/fuzz.sh
 
-demo: all
+demo: deps all
 	@sh tools/demo.sh
 
 install: all
