@@ -19,6 +19,7 @@ static const binding bindings[] = {
     {"runlog", cx_lua_open_runlog},
     {"loop", cx_lua_open_loop},
     {"envelope", cx_lua_open_envelope},
+    {"env", cx_lua_open_env},
 };
 /* clang-format on */
 

@@ -264,8 +264,11 @@ static int walk_to_parent(const char *path, int create, const char *what, walk *
         snprintf(anchor, sizeof anchor, "%.*s", (int)alen, p);
     p[anchor_end] = saved;
     if (create && strcmp(anchor, ".") != 0 && strcmp(anchor, "/") != 0) {
-        int st = mkdir_p_plain(anchor, err, errlen);
+        char why[512];
+        int st = mkdir_p_plain(anchor, why, sizeof why);
         if (st != CX_FS_OK) {
+            if (err && errlen)
+                snprintf(err, errlen, "%s %s: %s", what, path, why);
             walk_free(w);
             return st;
         }

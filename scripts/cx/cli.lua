@@ -1,5 +1,6 @@
 --- The cx command line: global flags, `help`, and dispatch to the command modules.
 local core = require "cx.core"
+local output = require "cx.output"
 local registry = require "cx.commands"
 
 local cli = {}
@@ -48,8 +49,8 @@ local function report_lost_rows(name)
   end
 end
 
---- Run a command: argv[1] is the command name. Returns the process exit code.
-function cli.main(argv)
+-- The command line without the output streams (see cli.main).
+local function dispatch(argv, out)
   local name = argv[1]
   if name == nil or name == "--help" or name == "-h" then
     io.stdout:write(usage_text())
@@ -79,8 +80,25 @@ function cli.main(argv)
   if not c then return unknown(name) end
   local rest = {}
   for i = 2, #argv do rest[#rest + 1] = argv[i] end
-  local code = require(c.module).run(rest, c.name) or 0
+  local mod = require(c.module)
+  out:payload(mod.raw_output)
+  local code = mod.run(rest, c.name) or 0
   report_lost_rows(c.name)
+  return code
+end
+
+--- Run a command: argv[1] is the command name. Returns the process exit code. While it runs, stdout
+--- and stderr are cx.output streams (redacted, control characters escaped); a Lua error inside a
+--- command is reported as one internal-error message through them, exit 1.
+function cli.main(argv)
+  local out = output.install()
+  local ok, code = xpcall(dispatch, debug.traceback, argv, out)
+  if not ok then
+    io.stderr:write("cx: internal error: ", tostring(code), "\n")
+    code = 1
+  end
+  io.stdout:flush()
+  out:restore()
   return code
 end
 

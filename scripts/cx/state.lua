@@ -1,12 +1,12 @@
 --- `.codex/state.json`: preferences and runtime facts (current task). Read once per process
 --- (CX_NO_CACHE=1 re-reads every time); written atomically, pretty with sorted keys and a trailing
---- newline. A missing file reads as the default skeleton; a broken one is an error naming the file
---- and is never overwritten.
-local core = require "cx.core"
+--- newline. A missing file reads as the default skeleton; a broken one (not JSON, not an object,
+--- larger than fs.LIMITS.state, a directory, FIFO or symlink) is an error naming the file and is
+--- never overwritten.
 local json = require "cx.json"
 local paths = require "cx.paths"
+local fs = require "cx.localfs"
 
-local fs = core.fs
 local state = {}
 
 local cache = {} -- state_file path -> decoded document
@@ -38,12 +38,11 @@ local function resolve_file(file)
 end
 
 local function read_file(file)
-  local st = fs.stat(file)
-  if not st then return state.default() end
-  local f, err = io.open(file, "rb")
-  if not f then return nil, "cannot read state file " .. file .. ": " .. tostring(err), "io" end
-  local text = f:read("a")
-  f:close()
+  local text, err, class = fs.read(file, { max_bytes = fs.LIMITS.state })
+  if not text then
+    if class == "not_found" then return state.default() end
+    return nil, "cannot read state file " .. file .. ": " .. fs.reason(err, file), class
+  end
   if text:match("^%s*$") then return state.default() end
   local doc, perr = json.decode(text)
   if doc == nil then

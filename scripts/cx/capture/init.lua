@@ -5,6 +5,7 @@ local config = require "cx.config"
 local reduce = require "cx.capture.reduce"
 local R = require "cx.adapters.result"
 local clip = require "cx.capture.clip"
+local redact = require "cx.redact"
 
 local M = {}
 
@@ -29,7 +30,8 @@ function M.run(argv, opts)
   local label = M.label(argv)
   local secs = opts.timeout_secs or config.timeout_for(label)
   local loop = core.loop.new()
-  local id, err = loop:spawn({ argv = argv, timeout_ms = secs * 1000, grace_ms = 2000, stdin = opts.stdin })
+  local id, err = loop:spawn({ argv = argv, timeout_ms = secs * 1000, grace_ms = 2000, stdin = opts.stdin,
+    env_unset = redact.child_env_unset() })
   if not id then
     loop:close()
     return nil, R.spawn_reason(label, err), "spawn_failed"
@@ -61,11 +63,12 @@ function M.join(stdout, stderr)
 end
 
 --- Run, reduce and clip. Returns {text (the prompt context), exit_code, fields (run-log capture
---- fields)} or nil, message, class, timeout_secs.
+--- fields)} or nil, message, class, timeout_secs. The output is redacted (cx.redact) before anything
+--- else sees it: the prompt a provider receives never carries a configured secret.
 function M.capture(argv, opts)
   local out, err, class, secs = M.run(argv, opts)
   if not out then return nil, err, class, secs end
-  local reduced = reduce.reduce(M.join(out.stdout, out.stderr), argv,
+  local reduced = reduce.reduce(redact.string(M.join(out.stdout, out.stderr)), argv,
     config.u8_bool("CX_NATIVE_REDUCE", true), os.getenv("CX_CAPTURE_PROFILE"))
   local budget = M.budget()
   local text, s = clip.clip(reduced, budget)

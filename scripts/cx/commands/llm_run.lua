@@ -30,6 +30,7 @@ function M.command(name)
   local spec = modes[name]
   return {
     summary = "run a command, send its output to the LLM, " .. spec.what,
+    raw_output = true, -- stdout is the reply (cx.output: escaped only on a terminal)
     run = function(argv)
       if argv[1] == "--help" or argv[1] == "-h" then
         io.stdout:write(help(name))

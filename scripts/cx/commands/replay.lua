@@ -1,7 +1,8 @@
 --- `cx replay <quarantine_id>`: run a quarantined structured request again through the current adapter.
 local schema_exec = require "cx.schema_exec"
 
-local M = { summary = "re-run a quarantined structured request through the current adapter" }
+local M = { summary = "re-run a quarantined structured request through the current adapter",
+  raw_output = true } -- stdout is the reply (cx.output: escaped only on a terminal)
 
 local HELP = [[
 Usage: cx replay <quarantine_id>

@@ -123,6 +123,7 @@ function M.command(name)
     .. "then quarantined (cx quarantine list, cx replay <id>) and the command exits 1.\n", spec.usage, spec.about)
   return {
     summary = spec.about:match("^[^.(]*"):lower():gsub("%s+$", ""),
+    raw_output = true, -- stdout is the answer (cx.output: escaped only on a terminal)
     run = function(argv)
       if argv[1] == "--help" or argv[1] == "-h" then
         io.stdout:write(help)
