@@ -22,10 +22,13 @@ local function chars(s)
   return utf8.len(s) or #s
 end
 
---- The current adapter descriptor (environment over state preferences).
+--- The current adapter descriptor (environment over state preferences), or nil, message, class
+--- when .codex/state.json is broken: a run never falls back to defaults behind the user's back
+--- (the preferences may route prompts to a local model rather than a cloud provider).
 function M.descriptor()
-  local prefs = state.get("preferences") or {}
-  if prefs == json.null then prefs = {} end
+  local prefs, err, class = state.get("preferences")
+  if err then return nil, err, class end
+  if prefs == nil then prefs = {} end
   return adapters.describe(os.getenv, prefs)
 end
 
@@ -84,10 +87,12 @@ function M.filter_prompt(raw, is_schema)
 end
 
 --- Run a captured command's output through the adapter. opts = {tool, mode, argv}.
---- Returns {result, exit_code (the captured command's), row, descriptor, message (on failure)}.
+--- Returns {result, exit_code (the captured command's), row, descriptor}, or nil, message, class
+--- when the configuration cannot be read (nothing ran, no row).
 function M.run_captured(opts)
   local started = core.loop.monotonic_ms()
-  local d = M.descriptor()
+  local d, derr, dclass = M.descriptor()
+  if not d then return nil, derr, dclass end
   local fields = adapters.telemetry(d)
   local cap, err, class, secs = capture.capture(opts.argv)
   local result

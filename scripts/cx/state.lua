@@ -37,6 +37,9 @@ local function resolve_file(file)
   return p.state_file
 end
 
+-- The sections cx reads as objects; any other value makes the file broken, not silently ignored.
+local OBJECT_KEYS = { "preferences", "runtime", "alert_overrides" }
+
 local function read_file(file)
   local text, err, class = fs.read(file, { max_bytes = fs.LIMITS.state })
   if not text then
@@ -50,6 +53,12 @@ local function read_file(file)
   end
   if type(doc) ~= "table" or json.is_array(doc) then
     return nil, "invalid state JSON " .. file .. ": not an object", "invalid"
+  end
+  for _, k in ipairs(OBJECT_KEYS) do
+    local v = doc[k]
+    if v ~= nil and v ~= json.null and (type(v) ~= "table" or json.is_array(v)) then
+      return nil, string.format('invalid state JSON %s: "%s" must be an object', file, k), "invalid"
+    end
   end
   return doc
 end

@@ -20,8 +20,12 @@ local function repository()
   local state
   local sok, st = pcall(require, "cx.state")
   if sok and type(st.load) == "function" then
-    local s = st.load()
+    local s, err, class = st.load()
     if type(s) == "table" then state = s end
+    -- diagnostics go on, but never show defaults as if they were the user's preferences unsaid
+    if err and class ~= "no_base" then
+      io.stderr:write("cx diag: warning: ", err, " (preferences shown as defaults)\n")
+    end
   end
   return root, state
 end

@@ -51,7 +51,11 @@ local function set(path, value)
 end
 
 local function show(as_json)
-  local d = execute.descriptor()
+  local d, err = execute.descriptor()
+  if not d then
+    io.stderr:write("cx llm show: ", err, "\n")
+    return 1
+  end
   local pref_model = state.get("preferences.ollama_model")
   if as_json then
     io.stdout:write(json.pretty({

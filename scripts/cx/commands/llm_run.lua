@@ -41,7 +41,11 @@ function M.command(name)
         io.stderr:write("cx ", name, ": missing <command> to capture (run 'cx ", name, " --help')\n")
         return 2
       end
-      local out = execute.run_captured({ tool = spec.tool, mode = spec.mode, argv = argv })
+      local out, err = execute.run_captured({ tool = spec.tool, mode = spec.mode, argv = argv })
+      if not out then
+        io.stderr:write("cx ", name, ": ", err, "\n")
+        return 1
+      end
       for _, w in ipairs(out.descriptor.warnings) do io.stderr:write("cx ", name, ": warning: ", w, "\n") end
       local r = out.result
       if not r.ok then

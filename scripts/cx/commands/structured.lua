@@ -140,6 +140,11 @@ function M.command(name)
         return 2
       end
       local started = core.loop.monotonic_ms()
+      local _, serr = state.load() -- a broken state.json stops the run before anything is captured
+      if serr then
+        io.stderr:write("cx ", name, ": ", serr, "\n")
+        return 1
+      end
       local input, fields_or_err, class = spec.input(argv)
       if not input then
         if class == "empty" then -- nothing to summarize is an answer, not a failure

@@ -1,7 +1,6 @@
 --- What `cx diag`, `cx scheduler` and `cx optimize` share on the command side: their flags
 --- (reference diagnostics.md §1.1-1.2), reading the log window, and the strict gate's exit code.
 local args = require "cx.args"
-local stats = require "cx.diag.stats"
 local fields = require "cx.diag.fields"
 
 local command = {}
@@ -21,19 +20,10 @@ local function severity_value(text)
   return nil, "--severity must be warning|critical, got '" .. text .. "'"
 end
 
-local function window_value(text)
-  local n = stats.parse_u64(text)
-  if n == nil then return nil, "--window must be an integer, got '" .. text .. "'" end
-  if n < 1 then return nil, "--window must be >= 1, got '" .. text .. "'" end
-  return n
-end
+local window_value = args.converter("--window")
 
 --- A positional window for optimize: an unsigned integer > 0.
-local function positive_value(text)
-  local n = stats.parse_u64(text)
-  if n == nil or n < 1 then return nil, "invalid argument: " .. text end
-  return n
-end
+local positive_value = args.converter("N")
 
 local function gate_flags(p)
   p:flag("--json", "Print one JSON document.")
