@@ -405,13 +405,17 @@ describe("rows written by cx itself", function()
 end)
 
 describe("an unreadable log", function()
-  it("gives diag/scheduler an empty window with a warning, and fails optimize", function()
+  -- (It used to give diag/scheduler an empty window and exit 0, even under --strict: a CI gate that
+  -- passed because it could not read its input. Issue #12: a clear error naming the file, exit 1.)
+  it("fails diag, scheduler and optimize with a message naming it", function()
     local dir = repo(nil)
     os.execute("mkdir -p " .. h.quote(dir .. "/.codex/cxlogs/runs.jsonl"))
-    local r = cx(dir, { "scheduler", "--json", "--strict" })
-    assert.equal(0, r.code)
-    assert.equal(0, json_of(r).scheduler.window_runs)
-    assert.matches("^cx scheduler: .*runs%.jsonl", r.stderr)
+    for _, name in ipairs({ "diag", "scheduler" }) do
+      local r = cx(dir, { name, "--json", "--strict" })
+      assert.equal(1, r.code)
+      assert.equal("", r.stdout)
+      assert.matches("^cx " .. name .. ": .*runs%.jsonl: it is a directory", r.stderr)
+    end
     local o = cx(dir, { "optimize", "--json" })
     assert.equal(1, o.code)
     assert.equal("", o.stdout)

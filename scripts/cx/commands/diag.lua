@@ -34,7 +34,10 @@ function M.run(argv)
   local opts, code = command.parse_window_args("diag", M.parser(), argv)
   if not opts then return code end
   local rows, info, err = command.read_rows(opts.window)
-  if err then io.stderr:write("cx diag: ", err, "\n") end
+  if err then -- a log that is there but cannot be read (a FIFO, a symlink ...) is a failure
+    io.stderr:write("cx diag: ", err, "\n")
+    return 1
+  end
   local root, state = repository()
   local log_file = info.log_file
   local header = context.collect({

@@ -15,7 +15,10 @@ function M.run(argv)
   local opts, code = command.parse_window_args("scheduler", M.parser(), argv)
   if not opts then return code end
   local rows, info, err = command.read_rows(opts.window)
-  if err then io.stderr:write("cx scheduler: ", err, "\n") end
+  if err then -- a log that is there but cannot be read (a FIFO, a symlink ...) is a failure
+    io.stderr:write("cx scheduler: ", err, "\n")
+    return 1
+  end
   local doc, eval = report.scheduler(rows, { window = opts.window, log_file = info.log_file, actions = opts.actions })
   if opts.json then
     io.stdout:write(json.pretty(doc), "\n")
