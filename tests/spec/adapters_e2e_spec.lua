@@ -411,6 +411,19 @@ describe("mock adapter end to end", function()
     assert.equal(1, timed_out)
   end)
 
+  it("fails a CX_MOCK_JSONL_RESPONSE that is not a JSONL stream with its class", function()
+    for _, case in ipairs({ { "notjson", "jsonl_invalid" },
+      { '{"type":"turn.completed"}', "jsonl_missing_item_completed" } }) do
+      for _, cmd in ipairs({ "cxj", "cxo" }) do
+        local r = run({ CX_MOCK_JSONL_RESPONSE = case[1] }, { cmd, "true" })
+        assert.equal(1, r.code, cmd .. " " .. case[1])
+        assert.equal("", r.stdout)
+        assert.matches("^cx " .. cmd .. ": mock CX_MOCK_JSONL_RESPONSE %[" .. case[2] .. "%]", r.stderr)
+        assert.equal(case[2], last_row(repo).failure_class)
+      end
+    end
+  end)
+
   it("quarantines a malformed reply of a structured command", function()
     local r = run({ CX_MOCK_FAIL = "malformed" }, { "next", "true" })
     assert.equal(1, r.code)
