@@ -126,8 +126,11 @@ end
 
 --- The names of the configured secrets (for messages and tests; never the values).
 function redact.names()
-  local out = {}
-  for _, s in ipairs(secrets()) do out[#out + 1] = s.name end
+  local out, seen = {}, {}
+  for _, s in ipairs(secrets()) do
+    if not seen[s.name] then out[#out + 1] = s.name end
+    seen[s.name] = true
+  end
   table.sort(out)
   return out
 end
