@@ -2,6 +2,7 @@
 --- argument on stderr and give exit code 2; --help prints the command's help on stdout. Numbers
 --- (windows, counts, N) are checked by one helper, args.count, whatever command takes them.
 local argparse = require "argparse"
+local printable = require "cx.printable"
 
 local args = {}
 
@@ -83,7 +84,8 @@ function args.parse(parser, argv)
     ok, opts = false, why
   end
   if ok then return opts end
-  io.stderr:write(where or parser._name, ": ", opts, "\n", "Run '", parser._name, " --help' for usage.\n")
+  io.stderr:write(where or parser._name, ": ", printable.line(opts), "\n", "Run '", parser._name,
+    " --help' for usage.\n")
   return nil, 2
 end
 

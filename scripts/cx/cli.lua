@@ -1,6 +1,7 @@
 --- The cx command line: global flags, `help`, and dispatch to the command modules.
 local core = require "cx.core"
 local output = require "cx.output"
+local printable = require "cx.printable"
 local registry = require "cx.commands"
 
 local cli = {}
@@ -34,7 +35,7 @@ local function usage_text()
 end
 
 local function unknown(name)
-  io.stderr:write("cx: unknown command '", name, "' (run 'cx --help' for the list)\n")
+  io.stderr:write("cx: unknown command '", printable.line(name), "' (run 'cx --help' for the list)\n")
   return 2
 end
 
@@ -73,7 +74,7 @@ local function dispatch(argv, out)
     return require(c.module).run(rest) or 0
   end
   if name:sub(1, 1) == "-" then
-    io.stderr:write("cx: unknown option '", name, "' (run 'cx --help' for usage)\n")
+    io.stderr:write("cx: unknown option '", printable.line(name), "' (run 'cx --help' for usage)\n")
     return 2
   end
   local c = find_command(name)

@@ -43,6 +43,12 @@ function printable.escape(s)
   return table.concat(parts)
 end
 
+--- s as one line: printable.escape, and newlines and tabs as `\n` and `\t` too. For a value echoed
+--- inside a message (a bad argument), so the message stays the one line the CLI contract promises.
+function printable.line(s)
+  return (printable.escape(tostring(s)):gsub("[\n\t]", { ["\n"] = "\\n", ["\t"] = "\\t" }))
+end
+
 --- True when s holds nothing printable.escape would change.
 function printable.is_safe(s)
   return printable.escape(s) == s

@@ -3,6 +3,7 @@
 local json = require "cx.json"
 local execute = require "cx.execute"
 local identity = require "cx.adapters.identity"
+local printable = require "cx.printable"
 local state = require "cx.state"
 
 local M = { summary = "show or set the LLM backend and model (state.json preferences)" }
@@ -23,7 +24,7 @@ Environment variables (CX_PROVIDER_ADAPTER, CX_LLM_BACKEND, CX_OLLAMA_MODEL, ...
 ]]
 
 local function usage(msg)
-  io.stderr:write("cx llm: ", msg, "\n", USAGE, "\n")
+  io.stderr:write("cx llm: ", printable.line(msg), "\n", USAGE, "\n")
   return 2
 end
 

@@ -4,6 +4,7 @@
 local args = require "cx.args"
 local json = require "cx.json"
 local paths = require "cx.paths"
+local printable = require "cx.printable"
 local quarantine = require "cx.quarantine"
 
 local M = { summary = "list or show quarantined structured-command failures" }
@@ -21,7 +22,7 @@ function M.parser()
 end
 
 local function fail(sub, msg, code)
-  io.stderr:write("cx quarantine ", sub, ": ", msg, "\n")
+  io.stderr:write("cx quarantine ", sub, ": ", printable.line(msg), "\n")
   return code or 1
 end
 

@@ -5,6 +5,7 @@ local args = require "cx.args"
 local fs = require "cx.localfs"
 local json = require "cx.json"
 local paths = require "cx.paths"
+local printable = require "cx.printable"
 local builtin = require "cx.schema.builtin"
 local registry = require "cx.schema.registry"
 local structured = require "cx.structured"
@@ -48,7 +49,7 @@ local function run_validate(opts)
       err = string.format("unknown schema '%s' (%s; builtins: %s)", opts.name, err,
         table.concat(builtin.names(), ", "))
     end
-    io.stderr:write("cx schema validate: ", err, "\n")
+    io.stderr:write("cx schema validate: ", printable.line(err), "\n")
     return USAGE_CLASSES[class] and 2 or 1
   end
   local text, rerr = read_input(opts.file)

@@ -4,6 +4,7 @@
 local core = require "cx.core"
 local json = require "cx.json"
 local capture = require "cx.capture"
+local printable = require "cx.printable"
 local schema_exec = require "cx.schema_exec"
 local state = require "cx.state"
 
@@ -136,7 +137,7 @@ function M.command(name)
           return 2
         end
       elseif #argv > 0 then
-        io.stderr:write("cx ", name, ": unexpected argument '", argv[1], "'\n")
+        io.stderr:write("cx ", name, ": unexpected argument '", printable.line(argv[1]), "'\n")
         return 2
       end
       local started = core.loop.monotonic_ms()

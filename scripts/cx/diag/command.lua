@@ -1,6 +1,7 @@
 --- What `cx diag`, `cx scheduler` and `cx optimize` share on the command side: their flags
 --- (reference diagnostics.md §1.1-1.2), reading the log window, and the strict gate's exit code.
 local args = require "cx.args"
+local printable = require "cx.printable"
 local fields = require "cx.diag.fields"
 
 local command = {}
@@ -9,7 +10,7 @@ command.DEFAULT_WINDOW = 200
 
 --- Print a usage error naming the bad argument; returns exit code 2.
 function command.usage_error(name, message)
-  io.stderr:write("cx ", name, ": ", message, "\n", "Run 'cx ", name, " --help' for usage.\n")
+  io.stderr:write("cx ", name, ": ", printable.line(message), "\n", "Run 'cx ", name, " --help' for usage.\n")
   return 2
 end
 
