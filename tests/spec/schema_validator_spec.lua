@@ -287,6 +287,15 @@ describe("schema validator", function()
   end)
 
   describe("compile", function()
+    -- found by `make fuzz` (FUZZ_TARGET=schema): %q broke the message over two lines
+    it("keeps its message on one line whatever the keys hold", function()
+      local c, err = validator.compile(json.decode('{"type\\\\\\nn4":1,"properties":{"a\\nb":{"x\\u001b":1}}}'))
+      assert.is_nil(c)
+      assert.is_nil(err:find("[%c]"), err)
+      assert.truthy(err:find('unsupported keyword "type\\\\\\nn4" at /type\\\\\\nn4', 1, true), err)
+      assert.truthy(err:find('unsupported keyword "x\\u001b" at /properties/a\\nb/x\\u001b', 1, true), err)
+    end)
+
     it("accepts annotations", function()
       compile([[{"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"x","title":"t",
         "description":"d","default":1,"examples":[1],"$comment":"c"}]])

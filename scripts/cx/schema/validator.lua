@@ -392,12 +392,14 @@ function validator.compile(schema)
   end
   for _, p in ipairs(c.problems) do problems[#problems + 1] = p end
   if #problems > 0 then
+    -- One line whatever the schema's keys hold: keywords and pointers are shown JSON-escaped.
+    local function at(ptr) return ptr == "" and "/" or json.encode(ptr):sub(2, -2) end
     local parts = {}
     for _, p in ipairs(problems) do
       if p.keyword then
-        parts[#parts + 1] = string.format("unsupported keyword %q at %s", p.keyword, p.pointer)
+        parts[#parts + 1] = string.format("unsupported keyword %s at %s", show(p.keyword), at(p.pointer))
       else
-        parts[#parts + 1] = string.format("%s at %s", p.message, p.pointer == "" and "/" or p.pointer)
+        parts[#parts + 1] = string.format("%s at %s", p.message, at(p.pointer))
       end
     end
     return nil, table.concat(parts, "; "), problems
