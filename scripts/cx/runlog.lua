@@ -164,7 +164,7 @@ function runlog.append(row, path)
   else
     file, err = log_path(path)
     if file then
-      ok, line = pcall(json.encode, redact.value(row))
+      ok, line = pcall(redact.encode, row, json.encode)
       if ok then
         ok, err = append_line(file, line)
       else
@@ -194,13 +194,13 @@ function runlog.append_schema_failure(record, path)
     if not p then return nil, err end
     path = p.schema_failures_file
   end
-  local line = json.encode(redact.value({
+  local line = redact.encode({
     quarantine_id = record.quarantine_id,
     raw_sha256 = record.raw_sha256 or json.null,
     reason = record.reason or json.null,
     tool = record.tool,
     ts = record.ts or runlog.timestamp(),
-  }))
+  }, json.encode)
   return append_line(path, line)
 end
 

@@ -58,6 +58,17 @@ describe("cx.redact", function()
     assert.is_nil(json.encode(out):find("key-1234567890", 1, true))
   end)
 
+  it("encodes a row with every secret redacted, checking the encoded text first", function()
+    redact.configure({ API_TOKEN = 'q"uote/slash\\back' })
+    local raw = 'q"uote/slash\\back'
+    local row = { a = "x " .. raw, b = json.encode({ inner = raw }), c = "clean", n = 1 }
+    local line = redact.encode(row, json.encode)
+    assert.is_nil(line:find("uote/slash", 1, true), line)
+    assert.same(json.decode(json.encode(redact.value(row))), json.decode(line))
+    local clean = { c = "clean", n = 1 }
+    assert.equal(json.encode(clean), redact.encode(clean, json.encode))
+  end)
+
   it("does nothing, and copies nothing, without secrets", function()
     redact.configure({ PATH = "/usr/bin", HOME = "/home/u" })
     assert.is_false(redact.active())
