@@ -15,11 +15,13 @@ static const binding bindings[] = {
     {"json", cx_lua_open_json},
     {"digest", cx_lua_open_digest},
     {"fs", cx_lua_open_fs},
+    {"filelock", cx_lua_open_filelock},
     {"logcheck", cx_lua_open_logcheck},
     {"runlog", cx_lua_open_runlog},
     {"loop", cx_lua_open_loop},
     {"envelope", cx_lua_open_envelope},
     {"env", cx_lua_open_env},
+    {"signals", cx_lua_open_signals},
 };
 /* clang-format on */
 

@@ -3,6 +3,7 @@
 
 #include "buf.h"
 #include "clock.h"
+#include "signals.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -61,6 +62,7 @@ struct cx_loop {
     int64_t next_id;
     struct curl_waitfd *wait_fds; /* scratch for each poll */
     size_t wait_cap;
+    int signal_seen; /* cx_loop_run returned early for the pending signal: poll without the pipe */
 };
 
 /* ---- bookkeeping ---- */
@@ -352,6 +354,12 @@ static int process_step(cx_loop *l, size_t i, int64_t now)
         cx_proc_signal_group(&p->proc, SIGKILL);
         p->killed = 1;
     }
+    /* A stopped job (timeout, cancel) whose child has exited: whatever is left of its group (a
+     * grandchild that ignored the TERM and does not hold the pipes) is killed now. */
+    if (p->kill_at_ns && !p->killed && p->proc.reaped) {
+        cx_proc_signal_group(&p->proc, SIGKILL);
+        p->killed = 1;
+    }
     if (p->proc.reaped && (p->proc.stdout_fd >= 0 || p->proc.stderr_fd >= 0)) {
         if (!p->drain_until_ns)
             p->drain_until_ns = now + CX_LOOP_DRAIN_MS * MS;
@@ -614,6 +622,8 @@ static int add_wait_fd(cx_loop *l, size_t *n, int fd, short events)
 static size_t gather_fds(cx_loop *l)
 {
     size_t n = 0;
+    if (!l->signal_seen)
+        add_wait_fd(l, &n, cx_signals_fd(), CURL_WAIT_POLLIN);
     for (size_t i = 0; i < l->njobs; i++) {
         if (l->jobs[i]->kind != CX_JOB_PROCESS)
             continue;
@@ -655,6 +665,13 @@ size_t cx_loop_run(cx_loop *l, int64_t timeout_ms)
         int64_t wake = step_all(l, now);
         if (l->ndone > l->done_head || l->njobs == 0 || now >= until)
             break;
+        /* A signal wakes the caller once, so it can react (cancel, stop launching) at once; after
+         * that the loop runs on without the pipe, to let the cancelled jobs finish. */
+        if (!l->signal_seen && cx_signals_pending()) {
+            l->signal_seen = 1;
+            cx_signals_drain();
+            break;
+        }
         poll_once(l, (wake < until ? wake : until) - now);
     }
     return l->ndone - l->done_head;
@@ -662,15 +679,25 @@ size_t cx_loop_run(cx_loop *l, int64_t timeout_ms)
 
 int cx_loop_cancel(cx_loop *l, int64_t id)
 {
+    return cx_loop_cancel_grace(l, id, -1);
+}
+
+int cx_loop_cancel_grace(cx_loop *l, int64_t id, int64_t grace_ms)
+{
     size_t i = find_job(l, id);
     if (i == (size_t)-1)
         return -1;
     job *j = l->jobs[i];
     int64_t now = cx_clock_now_ns();
     if (j->kind == CX_JOB_PROCESS) {
-        j->u.p.cancelled = 1;
-        if (!j->u.p.proc.reaped)
-            stop_process(&j->u.p, now);
+        proc_job *p = &j->u.p;
+        p->cancelled = 1;
+        if (grace_ms >= 0 && !p->kill_at_ns)
+            p->grace_ms = clamp_ms(grace_ms);
+        else if (grace_ms >= 0 && !p->killed && now + clamp_ms(grace_ms) * MS < p->kill_at_ns)
+            p->kill_at_ns = now + clamp_ms(grace_ms) * MS; /* already stopping: only sooner */
+        if (!p->proc.reaped)
+            stop_process(p, now);
     } else if (j->kind == CX_JOB_HTTP) {
         finish_http(l, i, CURLE_OK, NULL, CX_LOOP_CANCELLED, now);
     } else {

@@ -94,7 +94,10 @@ int64_t cx_loop_add_timer(cx_loop *l, int64_t ms, char *err, size_t errlen);
 /* Jobs without a completion yet (completions waiting to be collected are not counted). */
 size_t cx_loop_pending(const cx_loop *l);
 /* Drives the jobs until at least one completion is ready or timeout_ms passes (< 0: no limit).
- * Returns the number of completions ready to collect. Returns at once when nothing is pending. */
+ * Returns the number of completions ready to collect. Returns at once when nothing is pending.
+ * When signals are handled (signals.h) the poll includes the signal pipe: the first run that sees
+ * a pending signal returns at once, possibly with no completion, so the caller can cancel; later
+ * runs of the same loop wait as usual (for the cancelled jobs to finish). */
 size_t cx_loop_run(cx_loop *l, int64_t timeout_ms);
 /* Moves the oldest ready completion into out (the caller frees it); 0 when there is none. */
 int cx_loop_next(cx_loop *l, cx_completion *out);
@@ -102,6 +105,9 @@ void cx_completion_free(cx_completion *c);
 /* Stops a job: a process gets TERM, then KILL after its grace period, and completes when reaped;
  * an HTTP transfer or a timer completes at once. Class cancelled. -1 for an unknown id. */
 int cx_loop_cancel(cx_loop *l, int64_t id);
+/* The same with this grace period between TERM and KILL instead of the job's own (< 0: the job's;
+ * for a process already stopping, the KILL only moves sooner). */
+int cx_loop_cancel_grace(cx_loop *l, int64_t id, int64_t grace_ms);
 /* Kills and reaps every process left, aborts the transfers, frees everything. */
 void cx_loop_destroy(cx_loop *l);
 

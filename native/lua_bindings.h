@@ -8,11 +8,13 @@
 int cx_lua_open_json(lua_State *L);
 int cx_lua_open_digest(lua_State *L);
 int cx_lua_open_fs(lua_State *L);
+int cx_lua_open_filelock(lua_State *L);
 int cx_lua_open_logcheck(lua_State *L);
 int cx_lua_open_runlog(lua_State *L);
 int cx_lua_open_loop(lua_State *L);
 int cx_lua_open_envelope(lua_State *L);
 int cx_lua_open_env(lua_State *L);
+int cx_lua_open_signals(lua_State *L);
 /* Pushes one envelope result as the table core.envelope.parse returns (lua_envelope.c); the loop
  * binding uses it for HTTP completions parsed as they streamed. */
 struct cx_envelope_result;

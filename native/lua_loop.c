@@ -280,10 +280,15 @@ static int l_wait(lua_State *L)
     return 1;
 }
 
+/* loop:cancel(id [, grace_ms]): grace_ms replaces the job's TERM-to-KILL grace (interrupts) */
 static int l_cancel(lua_State *L)
 {
     cx_loop *loop = check_open(L);
-    if (cx_loop_cancel(loop, luaL_checkinteger(L, 2)) != 0)
+    lua_Integer id = luaL_checkinteger(L, 2);
+    lua_Integer grace = luaL_optinteger(L, 3, -1);
+    if (lua_gettop(L) >= 3 && !lua_isnil(L, 3) && grace < 0)
+        return luaL_error(L, "grace_ms must be a non-negative integer");
+    if (cx_loop_cancel_grace(loop, id, grace) != 0)
         return fail(L, "no such job", "invalid_argument");
     lua_pushboolean(L, 1);
     return 1;

@@ -88,19 +88,26 @@ local function dispatch(argv, out)
   return code
 end
 
---- Run a command: argv[1] is the command name. Returns the process exit code. While it runs, stdout
---- and stderr are cx.output streams (redacted, control characters escaped); a Lua error inside a
---- command is reported as one internal-error message through them, exit 1.
+--- Run a command: argv[1] is the command name. Returns the process exit code: 128 + the signal
+--- (130 SIGINT, 143 SIGTERM, 129 SIGHUP) when one stopped the run, whatever the command returned.
+--- SIGINT/SIGTERM/SIGHUP are handled for the duration of the call (docs/loop.md, "Signals"): until
+--- the first job starts they end cx at once; from then on the run stops cleanly. While it runs,
+--- stdout and stderr are cx.output streams (redacted, control characters escaped); a Lua error
+--- inside a command is reported as one internal-error message through them, exit 1.
 function cli.main(argv)
+  local installed = core.signals.install()
   local out = output.install()
+  local _ <close> = setmetatable({}, { __close = function()
+    io.stdout:flush()
+    out:restore()
+    if installed then core.signals.uninstall() end
+  end })
   local ok, code = xpcall(dispatch, debug.traceback, argv, out)
   if not ok then
     io.stderr:write("cx: internal error: ", tostring(code), "\n")
     code = 1
   end
-  io.stdout:flush()
-  out:restore()
-  return code
+  return core.signals.exit_code() or code
 end
 
 return cli

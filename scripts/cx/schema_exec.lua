@@ -102,6 +102,21 @@ function M.append_row(tool, fields)
   return runlog.append(runlog.row(tool, fields))
 end
 
+--- Record a structured run stopped before its first adapter call (a signal during its capture):
+--- its one row, with the stop's class and reason (no quarantine: there is no reply to replay).
+--- opts = {tool, schema_name, class, reason, started_ms}. Returns what runlog.append returns.
+function M.record_stopped(opts)
+  local d = execute.descriptor()
+  local p = paths.resolve()
+  local schema = p and registry.load(p.schemas_dir, opts.schema_name)
+  local fields = merge(adapters.telemetry(d), execute.result_fields(adapters.result.fail(opts.class, opts.reason)))
+  fields.schema_enforced = true
+  fields.schema_name = schema and schema.name or json.null
+  fields.schema_sha256 = schema and schema.sha256 or json.null
+  fields.duration_ms = execute.elapsed_ms(opts.started_ms or core.loop.monotonic_ms())
+  return M.append_row(opts.tool, fields)
+end
+
 --- Run a structured command. opts = {tool, schema_name, task_input, capture_fields, started_ms,
 --- defer_row (return the row fields as out.row_fields instead of appending the row)}.
 --- Returns {ok=true, value, json} or {ok=false, kind="schema"|"adapter"|"setup", message, quarantine_id?,

@@ -4,6 +4,7 @@
 #include "fixture_http.h"
 #include "fixture_procs.h"
 #include "loop.h"
+#include "signals.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -137,7 +138,6 @@ static void test_stdin(void)
     const char *deaf[] = {"sleep", "30", NULL};
     int64_t a = spawn(l, wc, prompt, len, 20000, -1);
     int64_t b = spawn(l, sha, prompt, len, 20000, -1);
-    int64_t start = cx_clock_now_ms();
     int64_t c = spawn(l, deaf, prompt, len, 300, 2000);
     /* cat writes back while we still write: both directions must flow at once. */
     const char *cat[] = {"cat", NULL};
@@ -161,8 +161,8 @@ static void test_stdin(void)
     CHECK_STR(done[c].class_name, CX_LOOP_TIMEOUT);
     CHECK_INT(done[c].signal, SIGTERM);
     CHECK(done[c].stdin_written < len);
-    CHECK(done[c].duration_ms >= 300 && done[c].duration_ms < 2000);
-    CHECK(cx_clock_now_ms() - start < 2500);
+    /* TERM (not the KILL after the grace) ended it; no wall-clock bound: the machine may be loaded. */
+    CHECK(done[c].duration_ms >= 300);
     cx_loop_destroy(l);
     free_done();
     free(prompt);
@@ -208,11 +208,10 @@ static void test_timeouts_kill_the_group(void)
     drain(l);
     CHECK(done[one].timed_out);
     CHECK_INT(done[one].signal, SIGTERM);
-    CHECK(done[one].duration_ms < 2000);
     CHECK(wait_process_gone((pid_t)read_number_file(f1, 1000), 2000));
     CHECK(done[two].timed_out);
     CHECK_INT(done[two].signal, SIGKILL);
-    CHECK(done[two].duration_ms >= 600 && done[two].duration_ms < 3000);
+    CHECK(done[two].duration_ms >= 600);
     CHECK(wait_process_gone((pid_t)read_number_file(f2, 1000), 2000));
     CHECK(done[three].ok);
     CHECK_STR(done[three].out, "started\n");
@@ -223,6 +222,82 @@ static void test_timeouts_kill_the_group(void)
     unlink(f1);
     unlink(f2);
     unlink(f3);
+}
+
+/* A child that obeys TERM leaves a grandchild that ignores it and does not hold the pipes: once
+ * the child has gone, the rest of its group is killed too (a stop never leaves anyone behind). */
+static void test_stop_kills_what_the_child_leaves(void)
+{
+    char f[256], script[512];
+    snprintf(f, sizeof f, "%s/g4", tmpdir);
+    /* The grandchild writes its pid once TERM is ignored. */
+    snprintf(script, sizeof script,
+             "sh -c 'trap \"\" TERM; echo $$ > %s; exec sleep 300' </dev/null >/dev/null 2>&1 & "
+             "exec sleep 300",
+             f);
+    const char *argv[] = {"sh", "-c", script, NULL};
+    cx_loop *l = cx_loop_new();
+    int64_t id = spawn(l, argv, NULL, 0, 0, 60000);
+    pid_t grandchild = (pid_t)read_number_file(f, 5000);
+    CHECK(grandchild > 0);
+    CHECK_INT(cx_loop_cancel(l, id), 0);
+    drain(l);
+    CHECK_STR(done[id].class_name, CX_LOOP_CANCELLED);
+    CHECK_INT(done[id].signal, SIGTERM);
+    CHECK(wait_process_gone(grandchild, 5000));
+    cx_loop_destroy(l);
+    free_done();
+    unlink(f);
+}
+
+/* A signal to us (sent by a child, so no timing is involved) wakes a wait at once, with no
+ * completion; the caller cancels with a short grace and the whole group goes, the grandchild that
+ * ignores TERM included. Later waits of that loop block as usual; a new loop returns at once. */
+static void test_signal_wakes_the_loop(void)
+{
+    char err[128], f[256], script[512];
+    CHECK_INT(cx_signals_install(err, sizeof err), 1);
+    cx_signals_defer();
+    int fds = count_open_fds();
+    snprintf(f, sizeof f, "%s/g5", tmpdir);
+    /* The grandchild ignores TERM, writes its pid, then sends us SIGINT. */
+    snprintf(script, sizeof script,
+             "sh -c 'trap \"\" TERM; echo $$ > %s; kill -INT %d; exec sleep 300' "
+             "</dev/null >/dev/null 2>&1 & exec sleep 300",
+             f, (int)getpid());
+    const char *argv[] = {"sh", "-c", script, NULL};
+    cx_loop *l = cx_loop_new();
+    int64_t id = spawn(l, argv, NULL, 0, 0, 60000); /* the job's own grace: a minute */
+    CHECK_INT(cx_loop_run(l, 120000), 0);
+    CHECK_INT(cx_signals_pending(), SIGINT);
+    CHECK_INT(cx_loop_pending(l), 1);
+    pid_t grandchild = (pid_t)read_number_file(f, 5000);
+    CHECK(grandchild > 0);
+    CHECK_INT(cx_loop_cancel_grace(l, id, 100), 0);
+    drain(l);
+    CHECK_STR(done[id].class_name, CX_LOOP_CANCELLED);
+    CHECK_INT(done[id].signal, SIGTERM);
+    CHECK(wait_process_gone(grandchild, 5000));
+    /* The signal stays pending, but this loop has reported it: a timer completes normally. */
+    int64_t timer = cx_loop_add_timer(l, 10, err, sizeof err);
+    CHECK_INT(cx_loop_run(l, 60000), 1);
+    drain(l);
+    CHECK(done[timer].ok);
+    cx_loop_destroy(l);
+    /* A loop created after the signal returns at once on its first run. */
+    l = cx_loop_new();
+    const char *sleeper[] = {"sleep", "300", NULL};
+    int64_t late = spawn(l, sleeper, NULL, 0, 0, 60000);
+    CHECK_INT(cx_loop_run(l, 120000), 0);
+    CHECK_INT(cx_loop_pending(l), 1);
+    CHECK_INT(cx_loop_cancel_grace(l, late, 0), 0);
+    drain(l);
+    CHECK_STR(done[late].class_name, CX_LOOP_CANCELLED);
+    cx_loop_destroy(l);
+    free_done();
+    unlink(f);
+    CHECK_INT(count_open_fds(), fds);
+    cx_signals_uninstall();
 }
 
 static void test_http(void)
@@ -304,7 +379,6 @@ static void test_http_envelope(void)
     int64_t complete = http_env(l, "/sse-complete", CX_ENVELOPE_OPENAI, 10000);
     int64_t failed_status = http_env(l, "/status/500", CX_ENVELOPE_OPENAI, 10000);
     int64_t control = http(l, "/sse-done-stall", 0, 300, 10000); /* the same stall, unparsed */
-    int64_t start = cx_clock_now_ms();
     drain(l);
     CHECK(done[done_stall].ok);
     CHECK(done[done_stall].has_envelope);
@@ -312,14 +386,14 @@ static void test_http_envelope(void)
     CHECK_INT(done[done_stall].envelope.cls, CX_ENVELOPE_OK);
     CHECK_STR(done[done_stall].envelope.text, "hello");
     CHECK_INT(done[done_stall].envelope.terminal, CX_ENVELOPE_TERMINAL_DONE);
-    CHECK(done[done_stall].duration_ms < 2000); /* not the 10 s idle timeout */
+    CHECK(!done[done_stall].timed_out); /* ended by the parser, not the 10 s idle timeout */
     CHECK(done[error_stall].ok);
     CHECK(done[error_stall].has_envelope);
     CHECK(done[error_stall].stopped_early);
     CHECK_STR(cx_envelope_class_name(done[error_stall].envelope.cls), "provider_error");
     CHECK(done[error_stall].envelope.reason &&
           strstr(done[error_stall].envelope.reason, "model crashed") != NULL);
-    CHECK(done[error_stall].duration_ms < 2000);
+    CHECK(!done[error_stall].timed_out);
     CHECK(done[complete].ok);
     CHECK(done[complete].has_envelope);
     CHECK(!done[complete].stopped_early || done[complete].envelope.cls == CX_ENVELOPE_OK);
@@ -338,7 +412,6 @@ static void test_http_envelope(void)
     CHECK_STR(done[failed_status].body, "status 500");
     CHECK_STR(done[control].timeout_phase, "idle");
     CHECK(!done[control].has_envelope);
-    CHECK(cx_clock_now_ms() - start < 5000);
     cx_loop_destroy(l);
     free_done();
 }
@@ -390,7 +463,7 @@ static void test_wait_cancel_destroy(void)
     int64_t t0 = cx_clock_now_ms();
     CHECK_INT(cx_loop_run(l, 50), 0);
     int64_t waited = cx_clock_now_ms() - t0;
-    CHECK(waited >= 50 && waited < 1000);
+    CHECK(waited >= 50);
     const char *sleeper[] = {"sleep", "300", NULL};
     int64_t proc = spawn(l, sleeper, NULL, 0, 0, 2000);
     int64_t req = http(l, "/hang", 0, 0, 0);
@@ -432,6 +505,8 @@ int main(void)
     test_stdin();
     test_small_stdin_at_add();
     test_timeouts_kill_the_group();
+    test_stop_kills_what_the_child_leaves();
+    test_signal_wakes_the_loop();
     test_http();
     test_http_envelope();
     test_many_at_once();

@@ -69,22 +69,6 @@ static const char *script =
 int main(void)
 {
     char root[] = "/tmp/cx_test_lua_fs.XXXXXX";
-    if (!mkdtemp(root))
-        return 1;
-    lua_State *L = lua_check_state();
-    int rc = luaL_loadstring(L, script);
-    CHECK_INT(rc, LUA_OK);
-    if (rc == LUA_OK) {
-        lua_pushstring(L, root);
-        rc = lua_pcall(L, 1, 0, 0);
-        if (rc != LUA_OK)
-            fprintf(stderr, "lua: %s\n", lua_tostring(L, -1));
-        CHECK_INT(rc, LUA_OK);
-    }
-    lua_close(L);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
-    if (system(cmd) != 0)
-        fprintf(stderr, "warning: could not remove %s\n", root);
+    lua_check_run_in_tmpdir(script, root);
     return CHECK_DONE();
 }

@@ -2,10 +2,12 @@
 #include "check.h"
 #include "proc.h"
 #include "fixture_procs.h"
+#include "signals.h"
 
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -156,6 +158,40 @@ static void test_status_lost_when_sigchld_ignored(void)
     signal(SIGCHLD, SIG_DFL);
 }
 
+/* Whatever we catch, ignore or block, the child starts with default dispositions and an empty
+ * mask: it reads its own signal state from /proc (no shell in between). */
+static void test_child_signal_state(void)
+{
+    char err[256];
+    CHECK_INT(cx_signals_install(err, sizeof err), 1);
+    cx_signals_defer();
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGUSR1);
+    sigaddset(&block, SIGINT);
+    sigprocmask(SIG_BLOCK, &block, &old);
+    signal(SIGQUIT, SIG_IGN);
+    const char *argv[] = {"grep", "-E", "^Sig(Blk|Ign|Cgt):", "/proc/self/status", NULL};
+    cx_proc_spec spec = {.argv = argv};
+    cx_proc p;
+    CHECK_INT(cx_proc_spawn(&p, &spec, err, sizeof err), 0);
+    cx_buf o, e;
+    cx_buf_init(&o);
+    cx_buf_init(&e);
+    drain(&p, &o, &e);
+    /* Signals 1-31 (glibc keeps its internal 32 and 33 ignored across posix_spawn); handlers
+     * never survive exec, so SigCgt is the program's own. */
+    unsigned long long blk = ~0ULL, ign = ~0ULL;
+    CHECK(o.data && sscanf(o.data, "SigBlk:\t%llx\nSigIgn:\t%llx", &blk, &ign) == 2);
+    CHECK_INT(blk, 0);
+    CHECK_INT(ign & 0x7fffffffULL, 0);
+    cx_buf_free(&o);
+    cx_buf_free(&e);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    signal(SIGQUIT, SIG_DFL);
+    cx_signals_uninstall();
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -165,6 +201,7 @@ int main(void)
     test_spawn_failures();
     test_terminate_kills_the_group();
     test_status_lost_when_sigchld_ignored();
+    test_child_signal_state();
     CHECK_INT(count_open_fds(), before);
     CHECK(no_zombie_children());
     return CHECK_DONE();

@@ -36,4 +36,12 @@ describe("cx.json", function()
   it("repairs invalid UTF-8 to U+FFFD", function()
     assert.equal('"a\xEF\xBF\xBDb"', json.encode("a\xffb"))
   end)
+
+  it("pretty prints with chosen keys first (pretty_ordered)", function()
+    local v = json.decode('{"z":1,"a":[{"b":[],"c":{},"a":null,"d":[1,"x",{"q":true}]}],"m":"s\\n"}')
+    assert.equal(json.pretty(v), json.pretty_ordered(v, {}))
+    assert.equal('{\n  "z": 1,\n  "m": "s\\n",\n  "a": [\n    {\n      "d": [\n        1,\n        "x",\n'
+      .. '        {\n          "q": true\n        }\n      ],\n      "a": null,\n      "b": [],\n      "c": {}\n'
+      .. '    }\n  ]\n}', json.pretty_ordered(v, { "z", "m", "d" }))
+  end)
 end)

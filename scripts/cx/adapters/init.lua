@@ -7,6 +7,7 @@ local core = require "cx.core"
 local json = require "cx.json"
 local catalog = require "cx.adapters.catalog"
 local identity = require "cx.adapters.identity"
+local jobs = require "cx.jobs"
 local select = require "cx.adapters.select"
 local status = require "cx.adapters.status"
 local R = require "cx.adapters.result"
@@ -72,34 +73,35 @@ function M.start(loop, d, request)
   return a
 end
 
---- The normalized result of an attempt from its job's completion.
+--- The normalized result of an attempt from its job's completion. A job stopped by cx.jobs (an
+--- interrupt: class `interrupted`) fails with that class whatever the adapter; attempt may then be
+--- nil (the job was never started).
 function M.finish(attempt, completion)
+  if completion.cancel_reason then
+    return R.fail(completion.class, completion.error, { duration_ms = whole_ms(completion.duration_ms),
+      signal_name = completion.signal_name, exit_code = completion.exit_code, signal = completion.signal })
+  end
   local r = impl(attempt.descriptor).finish(attempt, completion)
   r.duration_ms = whole_ms(r.duration_ms or completion.duration_ms)
   return r
 end
 
---- Run one attempt to completion in its own loop. request.progress, when given, is called about once a
---- second with the elapsed milliseconds while the attempt runs, and with nil when it ends.
+--- Run one attempt to completion through cx.jobs (alone: its own loop; inside a scheduled attempt:
+--- the scheduler's). request.progress, when given, is called about once a second with the elapsed
+--- milliseconds while the attempt runs, and with nil when it ends.
 function M.run(d, request)
-  local loop = core.loop.new()
   local started = core.loop.monotonic_ms()
-  local a, failure = M.start(loop, d, request)
-  if not a then
-    loop:close()
+  local a, failure
+  local c = jobs.await(function(loop)
+    a, failure = M.start(loop, d, request)
+    if not a then return nil, failure.reason, failure.class end
+    return a.job
+  end, { progress = request.progress })
+  if not c then
     failure.duration_ms = whole_ms(core.loop.monotonic_ms() - started)
     return failure
   end
-  local result
-  while not result do
-    for _, c in ipairs(loop:wait(1000)) do
-      if c.id == a.job then result = M.finish(a, c) end
-    end
-    if not result and request.progress then request.progress(core.loop.monotonic_ms() - started) end
-  end
-  if request.progress then request.progress(nil) end
-  loop:close()
-  return result
+  return M.finish(a, c)
 end
 
 --- Facts about every adapter for `cx llm show` / `cx doctor`.

@@ -1,7 +1,7 @@
 --- Capture a system command's output as LLM context: run argv directly (never through a shell) in the
 --- event loop with the timeout of its label, join stdout and stderr, reduce, and clip to the budget.
-local core = require "cx.core"
 local config = require "cx.config"
+local jobs = require "cx.jobs"
 local reduce = require "cx.capture.reduce"
 local R = require "cx.adapters.result"
 local clip = require "cx.capture.clip"
@@ -23,26 +23,18 @@ function M.label(argv)
   return string.format("system command '%s'", argv[1])
 end
 
---- Run argv and collect its output. Returns {stdout, stderr, exit_code, duration_ms} or nil, message,
---- class ("spawn_failed" | "timeout"), timeout_secs.
+--- Run argv and collect its output (through cx.jobs). Returns {stdout, stderr, exit_code,
+--- duration_ms} or nil, message, class ("spawn_failed" | "timeout" | "interrupted"), timeout_secs.
 function M.run(argv, opts)
   opts = opts or {}
   local label = M.label(argv)
   local secs = opts.timeout_secs or config.timeout_for(label)
-  local loop = core.loop.new()
-  local id, err = loop:spawn({ argv = argv, timeout_ms = secs * 1000, grace_ms = 2000, stdin = opts.stdin,
-    env_unset = redact.child_env_unset() })
-  if not id then
-    loop:close()
-    return nil, R.spawn_reason(label, err), "spawn_failed"
-  end
-  local done
-  while not done do
-    for _, c in ipairs(loop:wait(1000)) do
-      if c.id == id then done = c end
-    end
-  end
-  loop:close()
+  local done, err = jobs.await(function(loop)
+    return loop:spawn({ argv = argv, timeout_ms = secs * 1000, grace_ms = 2000, stdin = opts.stdin,
+      env_unset = redact.child_env_unset() })
+  end)
+  if not done then return nil, R.spawn_reason(label, err), "spawn_failed" end
+  if done.cancel_reason then return nil, done.error, done.class end
   if done.class == "spawn_failed" then
     return nil, R.spawn_reason(label, done.error), "spawn_failed"
   end

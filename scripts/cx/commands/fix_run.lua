@@ -49,12 +49,13 @@ local function run_suggestions(commands, unsafe, p)
         verdict.reason or "blocked", cmd))
     else
       io.stdout:write("$ ", cmd, "\n")
-      local out, run_err = capture.run({ "bash", "-lc", cmd }, { timeout_secs = config.timeout_for("bash") })
+      local out, run_err, class = capture.run({ "bash", "-lc", cmd }, { timeout_secs = config.timeout_for("bash") })
       if out then
         io.stdout:write(out.stdout)
         io.stderr:write(out.stderr)
       else
         io.stderr:write("cx fix-run: ", run_err, "\n")
+        if class == "interrupted" then break end -- a signal: run no further fix
       end
     end
   end
@@ -78,8 +79,12 @@ function M.run(argv)
   end
   unsafe = unsafe or config.u8_bool("CXFIX_FORCE", false) or config.u8_bool("CX_UNSAFE", false)
   local started = core.loop.monotonic_ms()
-  local cap, err = capture.capture(argv)
+  local cap, err, class = capture.capture(argv)
   if not cap then
+    if class == "interrupted" then
+      schema_exec.record_stopped({ tool = "cxrs_fix_run", schema_name = "fixrun", class = class, reason = err,
+        started_ms = started })
+    end
     io.stderr:write("cx fix-run: ", err, "\n")
     return 1
   end

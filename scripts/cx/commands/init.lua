@@ -29,12 +29,14 @@ return {
     cmd("diag", "diag", "diagnose configuration and the last N runs"),
     cmd("scheduler", "scheduler", "scheduler health of the last N runs"),
     cmd("optimize", "optimize", "scoreboard and recommendations of the last N runs"),
+    cmd("task", "task", "the task graph: add, list, show, plan, run and recover tasks"),
+    cmd("broker", "broker", "backend routing policy, availability and per-backend benchmark"),
     cmd("version", "version", "print the version and build facts"),
   },
   aliases = {
     cxdiag = "diag", cxscheduler = "scheduler", cxoptimize = "optimize",
     cxnext = "next", cxdiffsum = "diffsum", cxdiffsum_staged = "diffsum-staged", cxcommitjson = "commitjson",
     cxcommitmsg = "commitmsg", cxquarantine = "quarantine", cxfix_run = "fix-run", cxlogs = "logs",
-    cxtelemetry = "telemetry",
+    cxtelemetry = "telemetry", cxtask = "task", cxbroker = "broker",
   },
 }

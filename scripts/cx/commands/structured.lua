@@ -26,8 +26,8 @@ end
 local function git_diff(staged)
   local argv = { "git", "diff", "--no-color" }
   if staged then table.insert(argv, 3, "--staged") end
-  local cap, err = capture.capture(argv)
-  if not cap then return nil, err end
+  local cap, err, class = capture.capture(argv)
+  if not cap then return nil, err, class end
   if cap.exit_code ~= 0 then return nil, string.format("git diff failed with status %d", cap.exit_code) end
   return cap
 end
@@ -40,8 +40,8 @@ specs.next = {
   about = "Run <command>, send its output and exit status to the LLM, print the NEXT commands to run "
     .. "(schema-checked: one per line).",
   input = function(argv)
-    local cap, err = capture.capture(argv)
-    if not cap then return nil, err end
+    local cap, err, class = capture.capture(argv)
+    if not cap then return nil, err, class end
     return string.format("Based on the terminal command output below, propose the NEXT shell commands to run.\n"
       .. "Return 1-6 commands in execution order.\n\nExecuted command:\n%s\nExit status: %d\n\nTERMINAL OUTPUT:\n%s",
       table.concat(argv, " "), cap.exit_code, cap.text), cap.fields
@@ -62,8 +62,8 @@ local function diffsum(staged)
     about = "Summarize the " .. (staged and "staged" or "unstaged")
       .. " git diff as a PR-ready summary (schema-checked).",
     input = function()
-      local cap, err = git_diff(staged)
-      if not cap then return nil, err end
+      local cap, err, class = git_diff(staged)
+      if not cap then return nil, err, class end
       if not cap.text:match("%S") then
         return nil, staged and "no staged changes." or "no unstaged changes.", "empty"
       end
@@ -81,8 +81,8 @@ specs.diffsum = diffsum(false)
 specs["diffsum-staged"] = diffsum(true)
 
 local function commit_input()
-  local cap, err = git_diff(true)
-  if not cap then return nil, err end
+  local cap, err, class = git_diff(true)
+  if not cap then return nil, err, class end
   if not cap.text:match("%S") then return nil, "no staged changes. run: git add -p", "empty" end
   local conventional = pref("conventional_commits", true)
   local hint = conventional and "Use concise conventional-commit style subject."
@@ -151,6 +151,10 @@ function M.command(name)
         if class == "empty" then -- nothing to summarize is an answer, not a failure
           io.stdout:write(fields_or_err, "\n")
           return 0
+        end
+        if class == "interrupted" then -- stopped during its capture: still a run, with its row
+          schema_exec.record_stopped({ tool = spec.tool, schema_name = spec.schema, class = class,
+            reason = fields_or_err, started_ms = started })
         end
         io.stderr:write("cx ", name, ": ", fields_or_err, "\n")
         return 1

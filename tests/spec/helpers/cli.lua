@@ -47,12 +47,12 @@ end
 
 --- Run argv (a list); opts: env (table, values false to unset), cwd, stdin (string), bin (argv[0]).
 --- Returns { code, stdout, stderr }.
-function M.run(argv, opts)
-  opts = opts or {}
-  local tmp = os.tmpname()
+--- The shell words that run argv with opts (cwd, env, bin) and no redirections, as a list;
+--- `exec = true` puts `exec` before `env` (the shell becomes the program).
+function M.command_words(argv, opts)
   local parts = {}
   if opts.cwd then parts[#parts + 1] = "cd " .. q(opts.cwd) .. " &&" end
-  parts[#parts + 1] = "env"
+  parts[#parts + 1] = opts.exec and "exec env" or "env"
   -- env takes its -u options before any assignment
   for k, v in pairs(opts.env or {}) do
     if v == false then parts[#parts + 1] = "-u " .. q(k) end
@@ -62,6 +62,13 @@ function M.run(argv, opts)
   end
   parts[#parts + 1] = q(opts.bin or M.bin)
   for _, a in ipairs(argv) do parts[#parts + 1] = q(a) end
+  return parts
+end
+
+function M.run(argv, opts)
+  opts = opts or {}
+  local tmp = os.tmpname()
+  local parts = M.command_words(argv, opts)
   if opts.stdin then
     M.write(tmp .. ".in", opts.stdin)
     parts[#parts + 1] = "<" .. q(tmp .. ".in")

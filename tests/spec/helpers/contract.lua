@@ -51,14 +51,20 @@ function M.check_keys(problems, where, obj, keys, types)
   end
 end
 
---- Check a diag/scheduler report against its fixture.
-function M.check_window_report(doc, fixture)
+-- The problems of the top level (every key, with its type) and of contract_version, and the types.
+local function top_level(doc, fixture)
   local p = {}
   local kt = fixture.key_types
   M.check_keys(p, "$", doc, fixture.top_level_keys, kt.top_level)
   if doc.contract_version ~= fixture.contract_version then
     p[#p + 1] = "contract_version " .. tostring(doc.contract_version)
   end
+  return p, kt
+end
+
+--- Check a diag/scheduler report against its fixture.
+function M.check_window_report(doc, fixture)
+  local p, kt = top_level(doc, fixture)
   for _, block in ipairs({ "scheduler", "retry", "critical" }) do
     if doc[block] then M.check_keys(p, "$." .. block, doc[block], fixture[block .. "_keys"], kt[block]) end
   end
@@ -70,12 +76,7 @@ end
 
 --- Check an optimize report against its fixture.
 function M.check_optimize(doc, fixture)
-  local p = {}
-  local kt = fixture.key_types
-  M.check_keys(p, "$", doc, fixture.top_level_keys, kt.top_level)
-  if doc.contract_version ~= fixture.contract_version then
-    p[#p + 1] = "contract_version " .. tostring(doc.contract_version)
-  end
+  local p, kt = top_level(doc, fixture)
   local sb = doc.scoreboard
   if type(sb) ~= "table" then return p end
   M.check_keys(p, "$.scoreboard", sb, fixture.scoreboard_keys, kt.scoreboard)
@@ -115,6 +116,25 @@ function M.check_actions(doc, fixture, require_nonempty)
   for i, a in ipairs(doc.actions) do
     M.check_keys(p, "$.actions[" .. i .. "]", a, fixture.action_keys, kt.action)
     if not allowed[a.severity] then p[#p + 1] = "$.actions[" .. i .. "].severity " .. tostring(a.severity) end
+  end
+  return p
+end
+
+--- Check a broker benchmark report against its fixture (severities of violations included).
+function M.check_broker_benchmark(doc, fixture)
+  local p, kt = top_level(doc, fixture)
+  if type(doc.violation_counts) == "table" then
+    M.check_keys(p, "$.violation_counts", doc.violation_counts, fixture.violation_counts_keys, kt.violation_counts)
+  end
+  local allowed = {}
+  for _, s in ipairs(fixture.severities) do allowed[s] = true end
+  if not allowed[doc.severity] then p[#p + 1] = "$.severity " .. tostring(doc.severity) end
+  for i, item in ipairs(type(doc.summary) == "table" and doc.summary or {}) do
+    M.check_keys(p, "$.summary[" .. i .. "]", item, fixture.summary_item_keys, kt.summary_item)
+  end
+  for i, v in ipairs(type(doc.violations) == "table" and doc.violations or {}) do
+    M.check_keys(p, "$.violations[" .. i .. "]", v, fixture.violation_item_keys, kt.violation_item)
+    if not allowed[v.severity] then p[#p + 1] = "$.violations[" .. i .. "].severity " .. tostring(v.severity) end
   end
   return p
 end

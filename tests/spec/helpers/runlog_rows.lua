@@ -13,6 +13,16 @@ function M.all(repo)
   return out
 end
 
+--- Write a repository's run log: rows are tables (encoded) or strings (written as they are).
+function M.write(repo, rows)
+  assert(os.execute("mkdir -p '" .. repo .. "/.codex/cxlogs'"))
+  local lines = {}
+  for i, r in ipairs(rows) do lines[i] = type(r) == "string" and r or json.encode(r) end
+  local f = assert(io.open(repo .. "/.codex/cxlogs/runs.jsonl", "wb"))
+  f:write(#lines > 0 and table.concat(lines, "\n") .. "\n" or "")
+  f:close()
+end
+
 --- The newest row, or nil.
 function M.last(repo)
   local r = M.all(repo)
