@@ -16,7 +16,7 @@ fs.LIMITS = {
   schema = 1 * MiB, -- .codex/schemas/*.schema.json
   policy = 1 * MiB, -- .codex/policies/*.lua
   quarantine = 64 * MiB, -- .codex/quarantine/*.json (prompts and raw replies of two attempts)
-  tasks = 64 * MiB, -- .codex/tasks.json
+  tasks = 256 * MiB, -- .codex/tasks.json (cx.tasks.store.MAX_BYTES)
   document = 16 * MiB, -- a user-named input document (`schema validate FILE`, stdin)
 }
 
