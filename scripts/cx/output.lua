@@ -21,7 +21,9 @@ function Stream.write(self, ...)
   for i = 1, n do
     local v = select(i, ...)
     if type(v) == "number" then v = tostring(v) end
-    if type(v) ~= "string" then error("bad argument #" .. i .. " to 'write' (string expected, got " .. type(v) .. ")", 2) end
+    if type(v) ~= "string" then
+      error("bad argument #" .. i .. " to 'write' (string expected, got " .. type(v) .. ")", 2)
+    end
     parts[i] = v
   end
   local s = table.concat(parts)
@@ -58,10 +60,13 @@ function output.install()
   function h.payload(_, on)
     h.stdout.escape = not on or core.fs.isatty(1)
   end
+  -- The io library's fields are replaced on purpose: every io.stdout:write of every module is then
+  -- redacted and escaped, without each call site having to remember.
+  local lib = io
   function h.restore()
-    io.stdout, io.stderr = out, err
+    lib.stdout, lib.stderr = out, err -- luacheck: ignore 122
   end
-  io.stdout, io.stderr = h.stdout, h.stderr
+  lib.stdout, lib.stderr = h.stdout, h.stderr -- luacheck: ignore 122
   return h
 end
 

@@ -11,7 +11,8 @@ function M.ticker(what)
   if (off and off ~= "" and off ~= "0") or not core.fs.isatty(2) then return nil end
   local drawn = false
   return function(elapsed_ms)
-    local err = io.stderr.raw or io.stderr -- the line is terminal control on purpose (cx.output)
+    local stderr = io.stderr
+    local err = stderr.raw or stderr -- luacheck: ignore 143 (cx.output's stream; the line is control on purpose)
     if elapsed_ms == nil then
       if drawn then err:write("\r\27[K") end
       drawn = false

@@ -156,8 +156,8 @@ function M.replay(id)
   local schema = { text = rec.schema, sha256 = sha(rec.schema), schema = decoded, compiled = compiled,
     base = base, name = base and (base .. ".schema.json") }
   local opts = { tool = rec.tool .. "_replay", task_input = rec.prompt, max_attempts = 1, started_ms = started }
-  local d, derr = execute.descriptor()
-  if not d then return { ok = false, kind = "setup", message = derr } end
+  local d, aerr = execute.descriptor()
+  if not d then return { ok = false, kind = "setup", message = aerr } end
   local res, last = pipeline(d, schema, opts)
   return record(p, d, schema, opts, res, last)
 end

@@ -123,7 +123,8 @@ describe("hostile input (seed " .. SEED .. ")", function()
     local log = repo .. "/.codex/cxlogs/runs.jsonl"
     os.execute("mkdir -p " .. h.quote(repo .. "/.codex/cxlogs"))
     local readers = {
-      { "logs", "validate" }, { "logs", "validate", "--strict", "--json" }, { "log-tail", "5" }, { "log-tail", "--json" },
+      { "logs", "validate" }, { "logs", "validate", "--strict", "--json" }, { "log-tail", "5" },
+      { "log-tail", "--json" },
       { "diag", "--json", "--window", "20" }, { "scheduler" }, { "optimize", "--json" }, { "optimize" },
       { "logs", "stats", "--json" }, { "telemetry" }, { "logs", "migrate" },
     }

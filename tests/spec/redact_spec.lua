@@ -6,7 +6,7 @@ local redact = require "cx.redact"
 describe("cx.redact", function()
   after_each(function() redact.configure(nil) end)
 
-  it("collects the configured secrets: known keys, name patterns, CX_SECRET_ENV, not locations or short values", function()
+  it("collects configured secrets: known keys, name patterns, CX_SECRET_ENV; not locations, short values", function()
     redact.configure({
       CX_HTTP_PROVIDER_TOKEN = "tok-0123456789", OPENAI_API_KEY = "sk-abcdefghij", MY_SERVICE_TOKEN = "svc-secret-1",
       DB_PASSWORD = "hunter2hunter2", AWS_SECRET_ACCESS_KEY = "aws/secret+key==", PLAIN = "not-a-secret-value",
@@ -16,7 +16,8 @@ describe("cx.redact", function()
     assert.same({ "AWS_SECRET_ACCESS_KEY", "CX_HTTP_PROVIDER_TOKEN", "DB_PASSWORD", "GH_TOKEN", "LISTED",
       "MY_SERVICE_TOKEN", "OPENAI_API_KEY" }, redact.names())
     assert.is_true(redact.active())
-    assert.equal("[[REDACTED:GH_TOKEN]] [REDACTED:GH_TOKEN]", (redact.string("[  ghp_padded_value  ] ghp_padded_value")))
+    assert.equal("[[REDACTED:GH_TOKEN]] [REDACTED:GH_TOKEN]",
+      (redact.string("[  ghp_padded_value  ] ghp_padded_value")))
     assert.equal("not-a-secret-value 1234567 /home/u/.password-store",
       (redact.string("not-a-secret-value 1234567 /home/u/.password-store")))
   end)

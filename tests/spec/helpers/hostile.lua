@@ -166,7 +166,8 @@ local function schema_value(g, depth)
   elseif kw == "properties" or kw == "$defs" or kw == "patternProperties" then
     local items = {}
     for i = 1, g:int(0, 3) do
-      items[i] = quote(g:pick({ "a", "b", "x", "commands", "^p" })) .. ":" .. (depth > 0 and g:schema(depth - 1) or "{}")
+      local sub = depth > 0 and g:schema(depth - 1) or "{}"
+      items[i] = quote(g:pick({ "a", "b", "x", "commands", "^p" })) .. ":" .. sub
     end
     v = "{" .. table.concat(items, ",") .. "}"
   elseif kw == "allOf" or kw == "anyOf" or kw == "oneOf" or kw == "prefixItems" then
