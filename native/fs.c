@@ -312,6 +312,18 @@ static int walk_to_parent(const char *path, int create, const char *what, walk *
     return CX_FS_OK;
 }
 
+/* A descriptor of the directory path itself, reached under the rule (created when asked). */
+static int dir_fd(const char *path, int create, const char *what, int *fd, char *err, size_t errlen)
+{
+    walk w;
+    int st = walk_to_parent(path, create, what, &w, err, errlen);
+    if (st != CX_FS_OK)
+        return st;
+    st = step_into(w.dirfd, w.name, create, what, path, path, fd, err, errlen);
+    walk_free(&w);
+    return st;
+}
+
 /* Opens a directory (for listing) under the rule. */
 static int open_dir(const char *path, const char *what, DIR **out, char *err, size_t errlen)
 {
@@ -321,13 +333,8 @@ static int open_dir(const char *path, const char *what, DIR **out, char *err, si
         *out = opendir(path);
         return *out ? CX_FS_OK : fail(errno, what, path, err, errlen);
     }
-    walk w;
-    int st = walk_to_parent(path, 0, what, &w, err, errlen);
-    if (st != CX_FS_OK)
-        return st;
     int fd = -1;
-    st = step_into(w.dirfd, w.name, 0, what, path, path, &fd, err, errlen);
-    walk_free(&w);
+    int st = dir_fd(path, 0, what, &fd, err, errlen);
     if (st != CX_FS_OK)
         return st;
     *out = fdopendir(fd);
@@ -345,14 +352,8 @@ int cx_fs_mkdir_p(const char *path, char *err, size_t errlen)
         return invalid("mkdir: empty path", err, errlen);
     if (codex_offset(path) < 0)
         return mkdir_p_plain(path, err, errlen);
-    const char *what = "cannot create directory";
-    walk w;
-    int st = walk_to_parent(path, 1, what, &w, err, errlen);
-    if (st != CX_FS_OK)
-        return st;
     int fd = -1;
-    st = step_into(w.dirfd, w.name, 1, what, path, path, &fd, err, errlen);
-    walk_free(&w);
+    int st = dir_fd(path, 1, "cannot create directory", &fd, err, errlen);
     if (fd >= 0)
         close(fd);
     return st;
