@@ -1,6 +1,7 @@
 --- What `cx diag`, `cx scheduler` and `cx optimize` share on the command side: their flags
 --- (reference diagnostics.md §1.1-1.2), reading the log window, and the strict gate's exit code.
 local args = require "cx.args"
+local json = require "cx.json"
 local printable = require "cx.printable"
 local fields = require "cx.diag.fields"
 
@@ -90,28 +91,35 @@ end
 
 --- optimize's window: the last n rows that pass the typed check (cx.diag.fields.typed_ok). Reads
 --- more rows while invalid ones leave the window short and the log has more. Returns rows, info,
---- dropped (count of rows discarded, and the first offending field) or nil, message.
+--- dropped ({count, field, value, execution_id}: how many rows were discarded, and the first
+--- offending field with its value and row, so the user can find it) or nil, message.
 function command.read_typed_rows(n)
   local runlog = require "cx.runlog"
   local want = n
   while true do
     local rows, info = runlog.read_window(want)
     if not rows then return nil, info end
-    local typed, dropped, first = {}, 0, nil
+    local typed, dropped, first, first_row = {}, 0, nil, nil
     for _, row in ipairs(rows) do
       local ok, field = fields.typed_ok(row)
       if ok then
         typed[#typed + 1] = row
       else
         dropped = dropped + 1
-        first = first or field
+        if not first then first, first_row = field, row end
       end
     end
     local short = n - #typed
     if short <= 0 or #rows < want or want > math.maxinteger - short then
       local start = math.max(1, #typed - n + 1)
       local out = table.move(typed, start, #typed, 1, {})
-      return out, info, { count = dropped, field = first }
+      local value, id
+      if type(first_row) == "table" and not json.is_array(first_row) then
+        local ok, text = pcall(json.encode, first_row[first])
+        value = ok and text or nil
+        id = type(first_row.execution_id) == "string" and first_row.execution_id or nil
+      end
+      return out, info, { count = dropped, field = first, value = value, execution_id = id }
     end
     want = want + short
   end
