@@ -22,6 +22,7 @@ static const binding bindings[] = {
     {"envelope", cx_lua_open_envelope},
     {"env", cx_lua_open_env},
     {"signals", cx_lua_open_signals},
+    {"sched", cx_lua_open_sched},
 };
 /* clang-format on */
 

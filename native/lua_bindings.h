@@ -15,6 +15,7 @@ int cx_lua_open_loop(lua_State *L);
 int cx_lua_open_envelope(lua_State *L);
 int cx_lua_open_env(lua_State *L);
 int cx_lua_open_signals(lua_State *L);
+int cx_lua_open_sched(lua_State *L);
 /* Pushes one envelope result as the table core.envelope.parse returns (lua_envelope.c); the loop
  * binding uses it for HTTP completions parsed as they streamed. */
 struct cx_envelope_result;

@@ -89,6 +89,15 @@ function args.parse(parser, argv)
   return nil, 2
 end
 
+--- Whether argv asks for help: `--help` or `-h` first, or (anywhere = true) anywhere. Commands that
+--- take another command's arguments look at the first only.
+function args.asks_help(argv, anywhere)
+  for i = 1, anywhere and #argv or math.min(1, #argv) do
+    if argv[i] == "--help" or argv[i] == "-h" then return true end
+  end
+  return false
+end
+
 --- A count from a flag or positional value: decimal digits with an optional leading '+' and
 --- leading zeros (the reference's unsigned parser), from opts.min (default 1) to opts.max (default
 --- math.maxinteger). Returns the integer, or nil and a message naming `what` and the value:

@@ -86,13 +86,17 @@ function M.filter_prompt(raw, is_schema)
   return prompt_filter.filter(raw, config.uint("CX_PROMPT_FILTER_MAX_CHARS"))
 end
 
---- Run a captured command's output through the adapter. opts = {tool, mode, argv}.
---- Returns {result, exit_code (the captured command's), row, descriptor}, or nil, message, class
---- when the configuration cannot be read (nothing ran, no row).
+--- Run a captured command's output through the adapter. opts = {tool, mode, argv, make_prompt?}:
+--- make_prompt(capture, argv) builds the prompt around the capture (default: the captured text).
+--- Returns {result, exit_code (the captured command's), row, descriptor, message (on failure)}. When
+--- the configuration cannot be read (a broken state.json) nothing runs and no row is written: the
+--- result is a `config_error` failure naming the file.
 function M.run_captured(opts)
   local started = core.loop.monotonic_ms()
-  local d, derr, dclass = M.descriptor()
-  if not d then return nil, derr, dclass end
+  local d, derr = M.descriptor()
+  if not d then
+    return { result = adapters.result.fail("config_error", derr), exit_code = 1, descriptor = { warnings = {} } }
+  end
   local fields = adapters.telemetry(d)
   local cap, err, class, secs = capture.capture(opts.argv)
   local result
@@ -102,8 +106,9 @@ function M.run_captured(opts)
     })
   else
     merge(fields, cap.fields)
-    local filtered = M.filter_prompt(cap.text, false)
-    merge(fields, M.prompt_fields(cap.text, filtered))
+    local raw = opts.make_prompt and opts.make_prompt(cap, opts.argv) or cap.text
+    local filtered = M.filter_prompt(raw, false)
+    merge(fields, M.prompt_fields(raw, filtered))
     result = adapters.run(d, { prompt = filtered, mode = opts.mode, timeout_secs = config.llm_timeout_secs(),
       progress = progress.ticker(d.name) })
   end

@@ -161,8 +161,8 @@ static void test_stdin(void)
     CHECK_STR(done[c].class_name, CX_LOOP_TIMEOUT);
     CHECK_INT(done[c].signal, SIGTERM);
     CHECK(done[c].stdin_written < len);
-    /* TERM (not the KILL after the grace) ended it; no wall-clock bound: the machine may be loaded.
-     */
+    /* TERM (not the KILL after the grace) ended it; no wall-clock bound: the machine may be
+     * loaded. */
     CHECK(done[c].duration_ms >= 300);
     cx_loop_destroy(l);
     free_done();

@@ -1,4 +1,6 @@
 --- The shared body of `cx cx|cxol|cxj|cxo <command...>`: the command's captured output is the prompt.
+--- `fix` and `cxcopy` reuse its argument handling and run step.
+local args = require "cx.args"
 local execute = require "cx.execute"
 
 local M = {}
@@ -25,6 +27,29 @@ CX_CONTEXT_BUDGET_CHARS, CX_CONTEXT_BUDGET_LINES, CX_CONTEXT_CLIP_MODE (see docs
 ]], name, modes[name].what)
 end
 
+--- The command line to capture for `cx <name> [--] <command...>`: argv without a leading `--`; or nil
+--- and the exit code after printing help_text (0) or the missing-command error (2).
+function M.command_argv(name, argv, help_text)
+  if args.asks_help(argv) then
+    io.stdout:write(help_text)
+    return nil, 0
+  end
+  if argv[1] == "--" then table.remove(argv, 1) end
+  if #argv == 0 then
+    io.stderr:write("cx ", name, ": missing <command> to capture (run 'cx ", name, " --help')\n")
+    return nil, 2
+  end
+  return argv
+end
+
+--- Run a captured command through the adapter (cx.execute.run_captured with opts) and print the
+--- adapter's configuration warnings as `cx <name>: warning: ...`. Returns run_captured's result.
+function M.run(name, opts)
+  local out = execute.run_captured(opts)
+  for _, w in ipairs(out.descriptor.warnings) do io.stderr:write("cx ", name, ": warning: ", w, "\n") end
+  return out
+end
+
 --- A command module for one of the names above.
 function M.command(name)
   local spec = modes[name]
@@ -32,21 +57,9 @@ function M.command(name)
     summary = "run a command, send its output to the LLM, " .. spec.what,
     raw_output = true, -- stdout is the reply (cx.output: escaped only on a terminal)
     run = function(argv)
-      if argv[1] == "--help" or argv[1] == "-h" then
-        io.stdout:write(help(name))
-        return 0
-      end
-      if argv[1] == "--" then table.remove(argv, 1) end
-      if #argv == 0 then
-        io.stderr:write("cx ", name, ": missing <command> to capture (run 'cx ", name, " --help')\n")
-        return 2
-      end
-      local out, err = execute.run_captured({ tool = spec.tool, mode = spec.mode, argv = argv })
-      if not out then
-        io.stderr:write("cx ", name, ": ", err, "\n")
-        return 1
-      end
-      for _, w in ipairs(out.descriptor.warnings) do io.stderr:write("cx ", name, ": warning: ", w, "\n") end
+      local cmd, code = M.command_argv(name, argv, help(name))
+      if not cmd then return code end
+      local out = M.run(name, { tool = spec.tool, mode = spec.mode, argv = cmd })
       local r = out.result
       if not r.ok then
         io.stderr:write("cx ", name, ": ", r.reason, "\n")

@@ -90,14 +90,15 @@ function command.read_rows(n)
 end
 
 --- optimize's window: the last n rows that pass the typed check (cx.diag.fields.typed_ok). Reads
---- more rows while invalid ones leave the window short and the log has more. Returns rows, info,
---- dropped ({count, field, value, execution_id}: how many rows were discarded, and the first
---- offending field with its value and row, so the user can find it) or nil, message.
-function command.read_typed_rows(n)
+--- more rows while invalid ones leave the window short and the log has more. path: the log to read
+--- (default: the resolved run log). Returns rows, info, dropped ({count, field, value, execution_id}:
+--- how many rows were discarded, and the first offending field with its value and row, so the user
+--- can find it) or nil, message.
+function command.read_typed_rows(n, path)
   local runlog = require "cx.runlog"
   local want = n
   while true do
-    local rows, info = runlog.read_window(want)
+    local rows, info = runlog.read_window(want, path)
     if not rows then return nil, info end
     local typed, dropped, first, first_row = {}, 0, nil, nil
     for _, row in ipairs(rows) do
