@@ -22,14 +22,14 @@ local function chars(s)
   return utf8.len(s) or #s
 end
 
---- The current adapter descriptor (environment over state preferences), or nil, message, class
---- when .codex/state.json is broken: a run never falls back to defaults behind the user's back
---- (the preferences may route prompts to a local model rather than a cloud provider).
+--- The current adapter descriptor (environment over state preferences). When .codex/state.json is
+--- broken it is the defaults' descriptor plus the error message and class: a run must then stop
+--- (the preferences may route prompts to a local model rather than a cloud provider), and a command
+--- that shows the configuration must say the file is broken (docs/security.md).
 function M.descriptor()
   local prefs, err, class = state.get("preferences")
-  if err then return nil, err, class end
-  if prefs == nil then prefs = {} end
-  return adapters.describe(os.getenv, prefs)
+  if err or type(prefs) ~= "table" then prefs = {} end
+  return adapters.describe(os.getenv, prefs), err, class
 end
 
 --- Row fields describing the prompt that was sent.
@@ -94,7 +94,7 @@ end
 function M.run_captured(opts)
   local started = core.loop.monotonic_ms()
   local d, derr = M.descriptor()
-  if not d then
+  if derr then
     return { result = adapters.result.fail("config_error", derr), exit_code = 1, descriptor = { warnings = {} } }
   end
   local fields = adapters.telemetry(d)

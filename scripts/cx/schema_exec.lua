@@ -127,7 +127,7 @@ function M.run(opts)
   local schema, serr = registry.load(p.schemas_dir, opts.schema_name)
   if not schema then return { ok = false, kind = "setup", message = serr } end
   local d, derr = execute.descriptor()
-  if not d then return { ok = false, kind = "setup", message = derr } end
+  if derr then return { ok = false, kind = "setup", message = derr } end
   local res, last = pipeline(d, schema, opts)
   return record(p, d, schema, opts, res, last)
 end
@@ -157,7 +157,7 @@ function M.replay(id)
     base = base, name = base and (base .. ".schema.json") }
   local opts = { tool = rec.tool .. "_replay", task_input = rec.prompt, max_attempts = 1, started_ms = started }
   local d, aerr = execute.descriptor()
-  if not d then return { ok = false, kind = "setup", message = aerr } end
+  if aerr then return { ok = false, kind = "setup", message = aerr } end
   local res, last = pipeline(d, schema, opts)
   return record(p, d, schema, opts, res, last)
 end

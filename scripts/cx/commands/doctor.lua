@@ -41,7 +41,7 @@ function M.run(argv)
   local opts, code = args.parse(M.parser(), argv)
   if not opts then return code end
   local d, derr = execute.descriptor()
-  if not d then
+  if derr then
     io.stderr:write("cx doctor: ", derr, "\n")
     return 1
   end

@@ -61,7 +61,7 @@ end
 
 local function show(as_json)
   local d, err = execute.descriptor()
-  if not d then
+  if err then
     io.stderr:write("cx llm show: ", err, "\n")
     return 1
   end

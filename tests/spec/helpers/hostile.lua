@@ -249,6 +249,15 @@ M.COMMANDS = {
   { "version", { "--json" } },
   { "help", { "diag", "nope" } },
   { "doctor", { "--no-ping", "--json", "--timeout" } },
+  { "where", { "diag", "nope" } },
+  { "core", {} },
+  { "state", { "show", "get", "set", "preferences.llm_backend", "a.b" } },
+  { "metrics", { "--log", "--json", "5" } },
+  { "profile", { "--log", "5" } },
+  { "alert", { "--log", "5" } },
+  { "worklog", { "--log", "5" } },
+  { "budget", { "--log", "5" } },
+  { "chunk", { "--chars" } },
 }
 
 --- A command line (argv without the program) from the grammar: a command, then flags, values and
