@@ -2,24 +2,24 @@
 --- `packed-refs`) instead of running `git rev-parse`: no child process, no shell. Handles a `.git`
 --- file (worktrees, submodules: `gitdir: <path>`) and a worktree's `commondir`. Every read is
 --- bounded: these are tiny files, and a hostile checkout must not make cx read gigabytes.
+local fs = require("cx.core").fs
+
 local git_head = {}
 
 local MAX_SMALL = 4096          -- HEAD, a loose ref, a .git file, commondir
-local MAX_PACKED = 16 * 1048576 -- packed-refs is scanned line by line up to this many bytes
+local MAX_PACKED = 16 * 1048576 -- packed-refs is read whole up to this many bytes (a larger one is not)
 
+-- Through core.fs.read_file: a FIFO or device planted at .git/HEAD must not hang `diag`
+-- (docs/security.md); git's own symlinked refs are followed.
 local function read_small(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local text = f:read(MAX_SMALL)
-  f:close()
+  local text = fs.read_file(path, { max_bytes = MAX_SMALL, follow = true })
   if not text then return nil end
   return (text:gsub("%s+$", ""))
 end
 
 local function is_dir(path)
-  local f = io.open(path .. "/HEAD", "rb")
-  if f then f:close() end
-  return f ~= nil
+  local st = fs.stat(path .. "/HEAD")
+  return st ~= nil and st.type == "file"
 end
 
 local function absolute(base, path)
@@ -42,19 +42,12 @@ function git_head.git_dir(root)
 end
 
 local function packed_ref(dir, ref)
-  local f = io.open(dir .. "/packed-refs", "rb")
-  if not f then return nil end
-  local read = 0
-  for line in f:lines() do
-    read = read + #line + 1
-    if read > MAX_PACKED then break end
-    local sha, name = line:match("^(%x+) (%S+)$")
-    if name == ref then
-      f:close()
-      return sha
-    end
+  local text = fs.read_file(dir .. "/packed-refs", { max_bytes = MAX_PACKED, follow = true })
+  if not text then return nil end
+  for line in text:gmatch("[^\n]+") do
+    local sha, name = line:match("^(%x+) (%S+)\r?$")
+    if name == ref then return sha end
   end
-  f:close()
   return nil
 end
 
