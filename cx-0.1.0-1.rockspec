@@ -22,6 +22,7 @@ build = {
   modules = {
     ["cx.core"] = {
       sources = {
+        "native/atomicfile.c",
         "native/buf.c",
         "native/clock.c",
         "native/core.c",
@@ -33,7 +34,9 @@ build = {
         "native/http.c",
         "native/json_write.c",
         "native/logcheck.c",
+        "native/logvalidate.c",
         "native/loop.c",
+        "native/lua_atomicfile.c",
         "native/lua_digest.c",
         "native/lua_env.c",
         "native/lua_envelope.c",
@@ -53,7 +56,7 @@ build = {
       defines = { 'CX_VERSION="0.1.0"', "_GNU_SOURCE" },
       incdirs = { "native", "$(CURL_INCDIR)", "$(JANSSON_INCDIR)", "$(OPENSSL_INCDIR)" },
       libdirs = { "$(CURL_LIBDIR)", "$(JANSSON_LIBDIR)", "$(OPENSSL_LIBDIR)" },
-      libraries = { "curl", "jansson", "crypto" },
+      libraries = { "curl", "jansson", "crypto", "pthread" },
     },
     -- Lua modules (keep in step with scripts/cx/**.lua and policies/*.lua)
     ["cx.adapters.binaries"] = "scripts/cx/adapters/binaries.lua",
@@ -175,6 +178,7 @@ build = {
     ["cx.logs.migrate"] = "scripts/cx/logs/migrate.lua",
     ["cx.logs.stats"] = "scripts/cx/logs/stats.lua",
     ["cx.logs.validate"] = "scripts/cx/logs/validate.lua",
+    ["cx.logs.window"] = "scripts/cx/logs/window.lua",
     ["cx.output"] = "scripts/cx/output.lua",
     ["cx.parity"] = "scripts/cx/parity.lua",
     ["cx.paths"] = "scripts/cx/paths.lua",

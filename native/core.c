@@ -21,6 +21,7 @@ static const binding bindings[] = {
     {"loop", cx_lua_open_loop},
     {"envelope", cx_lua_open_envelope},
     {"env", cx_lua_open_env},
+    {"atomicfile", cx_lua_open_atomicfile},
     {"signals", cx_lua_open_signals},
     {"sched", cx_lua_open_sched},
 };

@@ -1,7 +1,8 @@
 /* Lua binding: the run log (native/runlog.c) as `require("cx.core").runlog`.
  *
  *   runlog.append(path, line)  -> true | nil, message, class ("io" | "invalid_row")
- *   runlog.tail(path, n)       -> lines, {torn=bool, bytes_read=int} | nil, message, class
+ *   runlog.tail(path, n [, before]) -> lines, {torn=bool, bytes_read=int, offsets={...}}
+ *       | nil, message, class   (before: only the part of the file before that byte offset)
  *   runlog.lines(path [, off]) -> iterator of lineno, text, torn, offset | nil, message, class
  *   runlog.size(path)          -> bytes | nil, message, class
  *   runlog.lock(path)          -> handle | nil, message, class: the writers' exclusive lock, held
@@ -67,9 +68,11 @@ static int l_tail(lua_State *L)
     const char *path = luaL_checkstring(L, 1);
     lua_Integer n = luaL_checkinteger(L, 2);
     luaL_argcheck(L, n >= 0, 2, "must not be negative");
+    lua_Integer before = luaL_optinteger(L, 3, -1);
     cx_runlog_tail_result t;
     char err[512];
-    int rc = cx_runlog_tail(path, (size_t)n, 0, &t, err, sizeof err);
+    int rc = cx_runlog_tail_before(path, before < 0 ? UINT64_MAX : (uint64_t)before, (size_t)n, 0,
+                                   &t, err, sizeof err);
     if (rc != CX_RUNLOG_OK) {
         cx_runlog_tail_free(&t);
         return push_fail(L, rc, err);
@@ -80,7 +83,13 @@ static int l_tail(lua_State *L)
         lua_pushlstring(L, t.lines[i].text, t.lines[i].len);
         lua_rawseti(L, -2, (lua_Integer)i + 1);
     }
-    lua_createtable(L, 0, 2);
+    lua_createtable(L, 0, 3);
+    lua_createtable(L, t.count > (size_t)INT32_MAX ? 0 : (int)t.count, 0);
+    for (size_t i = 0; i < t.count; i++) {
+        lua_pushinteger(L, (lua_Integer)t.lines[i].offset);
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    lua_setfield(L, -2, "offsets");
     lua_pushboolean(L, t.torn);
     lua_setfield(L, -2, "torn");
     lua_pushinteger(L, (lua_Integer)t.bytes_read);

@@ -217,7 +217,8 @@ static int reader_lock(int fd)
 /* Open for reading and note the size under a shared lock, so the snapshot ends on a row boundary:
  * appenders hold the exclusive lock for the whole of their write. A file system without flock only
  * loses that guarantee. */
-static int open_snapshot(const char *path, int *fd_out, uint64_t *size, char *errbuf, size_t errlen)
+int cx_runlog_open_snapshot(const char *path, int *fd_out, uint64_t *size, char *errbuf,
+                            size_t errlen)
 {
     int fd;
     int rc = open_log(path, O_RDONLY, 0, &fd, errbuf, errlen);
@@ -238,7 +239,7 @@ static int open_snapshot(const char *path, int *fd_out, uint64_t *size, char *er
     return CX_RUNLOG_OK;
 }
 
-static int read_exact(int fd, char *p, size_t len, uint64_t off)
+int cx_runlog_read_exact(int fd, char *p, size_t len, uint64_t off)
 {
     while (len > 0) {
         ssize_t n = pread(fd, p, len, (off_t)off);
@@ -334,7 +335,7 @@ static int tail_scan_lines(tail_scan *s, int fd, size_t n, size_t block, cx_runl
             size_t k = s->cur < block ? (size_t)s->cur : block;
             if (tail_grow(s, k) != 0)
                 return fail(errbuf, errlen, CX_RUNLOG_NOMEM, "out of memory reading %s", path);
-            if (read_exact(fd, s->buf + s->start - k, k, s->cur - k) != 0)
+            if (cx_runlog_read_exact(fd, s->buf + s->start - k, k, s->cur - k) != 0)
                 return os_fail(errbuf, errlen, errno, "read", path);
             s->start -= k;
             s->cur -= k;
@@ -376,13 +377,21 @@ static void tail_finish(tail_scan *s, cx_runlog_tail_result *out)
 int cx_runlog_tail(const char *path, size_t n, size_t block_size, cx_runlog_tail_result *out,
                    char *errbuf, size_t errlen)
 {
+    return cx_runlog_tail_before(path, UINT64_MAX, n, block_size, out, errbuf, errlen);
+}
+
+int cx_runlog_tail_before(const char *path, uint64_t before, size_t n, size_t block_size,
+                          cx_runlog_tail_result *out, char *errbuf, size_t errlen)
+{
     memset(out, 0, sizeof *out);
     size_t block = block_size ? block_size : DEFAULT_BLOCK;
     int fd;
     tail_scan s = {0};
-    int rc = open_snapshot(path, &fd, &s.size, errbuf, errlen);
+    int rc = cx_runlog_open_snapshot(path, &fd, &s.size, errbuf, errlen);
     if (rc != CX_RUNLOG_OK)
         return rc;
+    if (before < s.size)
+        s.size = before;
     s.cur = s.size;
     if (n > 0 && s.size > 0) {
         s.cap = block;
@@ -426,7 +435,7 @@ struct cx_runlog_reader {
 static int reader_open_file(cx_runlog_reader *r, int locked_fd, char *errbuf, size_t errlen)
 {
     if (locked_fd < 0)
-        return open_snapshot(r->path, &r->fd, &r->end, errbuf, errlen);
+        return cx_runlog_open_snapshot(r->path, &r->fd, &r->end, errbuf, errlen);
     struct stat st;
     if (fstat(locked_fd, &st) != 0)
         return os_fail(errbuf, errlen, errno, "stat", r->path);

@@ -3,7 +3,8 @@
 # (default 60) and prints the number of runs and the findings. Exits 1 on a finding.
 # FUZZ_TARGET is one or more of (default: all four, one after the other):
 #   envelope  native/envelope.c (seeded from tests/fixtures/envelopes/cases.json and the codex captures)
-#   logcheck  native/logcheck.c, differential against jansson
+#   logcheck  native/logcheck.c (differential against jansson) and the whole-file validator,
+#             seeded from the broken-log corpus tests/fixtures/logs/
 #   runlog    the run-log readers of native/runlog.c: forward reader vs the file, tail vs forward
 #   schema    the schema compiler and validator (scripts/cx/schema/*.lua) in an embedded Lua host,
 #             seeded from the builtin schemas
@@ -31,6 +32,9 @@ case "$TARGET" in
         srcs="native/fuzz_schema.c $(ls native/*.c | grep -v -e '/main\.c$' -e '/fuzz_')"
         pkgs="lua5.4 libcurl jansson libcrypto" ;;
     runlog) srcs="native/fuzz_runlog.c native/runlog.c native/fs.c" ;;
+    logcheck) # also drives the whole-file validator (threads, pread)
+        srcs="native/fuzz_logcheck.c native/logcheck.c native/buf.c native/json_write.c
+              native/logvalidate.c native/runlog.c native/fs.c -Itests/native -pthread" ;;
     *) srcs="native/fuzz_$TARGET.c native/$TARGET.c native/buf.c native/json_write.c" ;;
 esac
 # shellcheck disable=SC2086
@@ -82,6 +86,12 @@ if [ "$TARGET" = schema ]; then
     printf '{"$defs":{"n":{"type":"object","properties":{"next":{"$ref":"#/$defs/n"}}}},"$ref":"#/$defs/n"}\000{"next":{"next":{}}}' >"$OUT/seeds/recursive"
     printf '{"type":"string","pattern":"^[a-z]+(-[0-9]{2,4})?$"}\000"ab-123"' >"$OUT/seeds/regex"
     export CX_FUZZ_SCRIPTS="$ROOT/scripts"
+fi
+# Log seeds: the broken-log corpus, each file whole (lines and the file as a log).
+if [ "$TARGET" = logcheck ]; then
+    for f in tests/fixtures/logs/*.jsonl; do
+        [ -f "$f" ] && cp "$f" "$OUT/seeds/"
+    done
 fi
 n=$(find "$OUT/seeds" -type f | wc -l)
 echo "fuzz: fuzz_$TARGET, $n seeds, ${SECONDS_BUDGET}s, $JOBS job(s), corpus $OUT/corpus"

@@ -53,6 +53,9 @@ local function check_policies(r, dir)
   end
 end
 
+-- Run-log findings kept for the report (the command shows the first 20 of each list).
+local KEPT_ISSUES = 200
+
 local function check_log(r, file, strict, legacy_ok)
   local st = core.fs.stat(file)
   if not st then
@@ -60,19 +63,33 @@ local function check_log(r, file, strict, legacy_ok)
     if strict then r.errors[#r.errors + 1] = msg else r.warnings[#r.warnings + 1] = msg end
     return
   end
-  local v, err = validate.file(file, { legacy_ok = legacy_ok })
-  if not v then
+  -- The first findings of each class are enough for a report; the summary counts them all.
+  local run, err = validate.open(file, { legacy_ok = legacy_ok, keep_per_class = KEPT_ISSUES })
+  if not run then
     r.errors[#r.errors + 1] = "cannot read " .. file .. ": " .. tostring(err)
     return
   end
+  local issues, warnings = {}, {}
+  while true do
+    local f, ferr = run:next()
+    if not f then
+      if ferr then r.errors[#r.errors + 1] = "cannot read " .. file .. ": " .. tostring(ferr) end
+      break
+    end
+    local list = f.severity == "warning" and warnings or issues
+    if #list < KEPT_ISSUES then list[#list + 1] = string.format("line %d: %s", f.line, f.message) end
+  end
+  local v = run:summary()
+  run:close()
   if strict and v.entries_scanned == 0 and v.issue_count == 0 then
     r.errors[#r.errors + 1] = "log file is empty: " .. file
   end
   local into = (legacy_ok and v.invalid_json_entries == 0) and r.warnings or r.errors
-  for _, issue in ipairs(v.issues) do into[#into + 1] = issue.message end
-  if v.issue_count > #v.issues then
-    into[#into + 1] = string.format("%d more run-log issues (run 'cx logs validate')", v.issue_count - #v.issues)
+  for _, message in ipairs(issues) do into[#into + 1] = message end
+  if v.issue_count > #issues then
+    into[#into + 1] = string.format("%d more run-log issues (run 'cx logs validate')", v.issue_count - #issues)
   end
+  for _, message in ipairs(warnings) do r.warnings[#r.warnings + 1] = message end
 end
 
 --- Run the checks. opts: repo_root, schemas_dir, quarantine_dir, policies_dir, log_file (nil when it

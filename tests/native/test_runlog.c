@@ -215,6 +215,32 @@ static void test_tail_cases(void)
     CHECK_INT(cx_runlog_tail(p, 0, 0, &t, errbuf, sizeof errbuf), CX_RUNLOG_OK);
     CHECK_INT(t.count, 0);
     cx_runlog_tail_free(&t);
+
+    /* walking back: only the part before a line's offset, whatever the block size */
+    for (size_t block = 1; block <= 8; block *= 2) {
+        CHECK_INT(cx_runlog_tail_before(p, 13, 10, block, &t, errbuf, sizeof errbuf), CX_RUNLOG_OK);
+        CHECK_INT(t.count, 2);
+        if (t.count == 2) {
+            CHECK_STR(t.lines[0].text, "one");
+            CHECK_STR(t.lines[1].text, "two");
+            CHECK_INT(t.lines[1].offset, 5);
+        }
+        CHECK_INT(t.torn, 0);
+        cx_runlog_tail_free(&t);
+        CHECK_INT(cx_runlog_tail_before(p, 5, 1, block, &t, errbuf, sizeof errbuf), CX_RUNLOG_OK);
+        CHECK_INT(t.count, 1);
+        if (t.count == 1)
+            CHECK_STR(t.lines[0].text, "one");
+        cx_runlog_tail_free(&t);
+        CHECK_INT(cx_runlog_tail_before(p, 0, 3, block, &t, errbuf, sizeof errbuf), CX_RUNLOG_OK);
+        CHECK_INT(t.count, 0);
+        cx_runlog_tail_free(&t);
+    }
+    /* an offset past the end is the end */
+    CHECK_INT(cx_runlog_tail_before(p, 1000, 1, 0, &t, errbuf, sizeof errbuf), CX_RUNLOG_OK);
+    CHECK_INT(t.count, 1);
+    CHECK_INT(t.torn, 1);
+    cx_runlog_tail_free(&t);
 }
 
 /* Only the end of a big file is read. */
