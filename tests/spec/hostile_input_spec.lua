@@ -135,7 +135,10 @@ describe("hostile input (seed " .. SEED .. ")", function()
         local args = g:pick(readers)
         local r = cx(args)
         local why = broken(r, { [0] = true, [1] = true })
-        if not why and r.code == 1 and not (names(r, log) or r.stdout:find("line %d+") or names(r, "line ")) then
+        -- exit 1: a failed check reports on stdout (text "line N", JSON "line": N, or file:line), or
+        -- one message on stderr names the log
+        local reported = r.stdout:find("line %d+") or r.stdout:find('"line":%s*%d+') or r.stdout:find(log, 1, true)
+        if not why and r.code == 1 and not (names(r, log) or reported or names(r, "line ")) then
           why = "exit 1 naming neither the log nor a line"
         end
         if why then fail("log " .. table.concat(args, " "), i * 10 + k, text, r, why) end
@@ -160,7 +163,8 @@ describe("hostile input (seed " .. SEED .. ")", function()
         named = named or line:find("'[^']*'") ~= nil
         if not (line:match("^cx") and named) then why = "exit 2 without a line naming an argument" end
       end
-      if not why and r.code == 1 and not first_line(r.stderr):match("^cx") then
+      -- exit 1: a message, or a report whose --strict gate failed
+      if not why and r.code == 1 and not first_line(r.stderr):match("^cx") and r.stdout == "" then
         why = "exit 1 without a message"
       end
       if why then fail("argv", i, table.concat(args, " | "), r, why) end
