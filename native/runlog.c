@@ -193,6 +193,54 @@ int cx_runlog_size(const char *path, uint64_t *size, char *errbuf, size_t errlen
     return CX_RUNLOG_OK;
 }
 
+int cx_runlog_line_numbers(const char *path, const uint64_t *offsets, size_t n, uint64_t *lines,
+                           char *errbuf, size_t errlen)
+{
+    for (size_t i = 1; i < n; i++)
+        if (offsets[i] < offsets[i - 1])
+            return fail(errbuf, errlen, CX_RUNLOG_EINVAL,
+                        "line numbers of %s: offsets not ascending", path);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return os_fail(errbuf, errlen, errno, "open", path);
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        int rc = fail(errbuf, errlen, CX_RUNLOG_EIO, "cannot read %s: not a regular file", path);
+        close(fd);
+        return rc;
+    }
+    char buf[1 << 16];
+    uint64_t done = 0, count = 0;
+    size_t next = 0;
+    while (next < n) {
+        if (offsets[next] <= done) { /* counted up to here: its number is known */
+            lines[next++] = count + 1;
+            continue;
+        }
+        size_t want = sizeof buf;
+        if (offsets[next] - done < want)
+            want = (size_t)(offsets[next] - done);
+        ssize_t got = pread(fd, buf, want, (off_t)done);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            int rc = os_fail(errbuf, errlen, errno, "read", path);
+            close(fd);
+            return rc;
+        }
+        if (got == 0) { /* the file is shorter: the rest lie past its end */
+            while (next < n)
+                lines[next++] = count + 1;
+            break;
+        }
+        for (const char *p = buf, *end = buf + got; (p = memchr(p, '\n', (size_t)(end - p))); p++)
+            count++;
+        done += (uint64_t)got;
+    }
+    close(fd);
+    return CX_RUNLOG_OK;
+}
+
 /* ---------------------------------------------------------------------------------------------- */
 /* Readers */
 

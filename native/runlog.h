@@ -80,6 +80,12 @@ int cx_runlog_tail_before(const char *path, uint64_t before, size_t n, size_t bl
                           cx_runlog_tail_result *out, char *errbuf, size_t errlen);
 void cx_runlog_tail_free(cx_runlog_tail_result *t);
 
+/* The 1-based line numbers of the rows starting at byte offsets[0..n) (ascending) of path: one
+ * pass counting '\n' up to the last offset (an offset past the end gets the line after the last).
+ * The cost is linear in the last offset, so callers bound it. */
+int cx_runlog_line_numbers(const char *path, const uint64_t *offsets, size_t n, uint64_t *lines,
+                           char *errbuf, size_t errlen);
+
 /* The forward reader: every physical line from a start offset to the end of the file (blank lines
  * included), in bounded memory apart from the longest line. Starting mid-line yields the rest of
  * that line first. */

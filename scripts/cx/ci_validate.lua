@@ -1,9 +1,11 @@
 --- `ci validate`: the CI gate over a repository's cx setup, with no network — its schemas (repository
 --- files must parse and compile; missing ones fall back to the builtin schemas), its policy overrides
---- (each must load in the sandbox), the run log against its contract, the context budget, and with
---- strict, the quarantine directory and the presence of a run log. Returns a report; renders nothing.
+--- (each must load in the sandbox; a rule policy must also compose and pass the shape checks), the
+--- run log against its contract, the context budget, and with strict, the quarantine directory and
+--- the presence of a run log. Returns a report; renders nothing.
 local core = require "cx.core"
 local policy = require "cx.policy"
+local policy_rules = require "cx.policy_rules"
 local registry = require "cx.schema.registry"
 local validate = require "cx.logs.validate"
 
@@ -48,7 +50,12 @@ local function check_policies(r, dir)
   for _, p in ipairs(policy.list({ policies_dir = dir })) do
     if p.origin == "repo" then
       local h, err = policy.load(p.name, { policies_dir = dir })
-      if not h then r.errors[#r.errors + 1] = "policy failed to load: " .. err end
+      if not h then
+        r.errors[#r.errors + 1] = "policy failed to load: " .. err
+      elseif h.kind == "rules" then -- composed with the shipped one and shape-checked, as cx evaluates it
+        local ok, cerr = policy_rules.check(p.name, { policies_dir = dir })
+        if not ok then r.errors[#r.errors + 1] = "policy invalid: " .. cerr end
+      end
     end
   end
 end

@@ -773,6 +773,38 @@ static void test_hostile_files(void)
     alarm(0);
 }
 
+/* line_numbers gives the line number of rows from their offsets; a tail row's offset feeds it. */
+static void test_line_numbers(void)
+{
+    const char *path = at("count.jsonl");
+    put(path, "a\n\nbb\nccc\nlast", 15);
+    uint64_t offsets[] = {0, 2, 3, 6, 10, 1000}, lines[6];
+    CHECK_INT(cx_runlog_line_numbers(path, offsets, 6, lines, errbuf, sizeof errbuf), CX_RUNLOG_OK);
+    CHECK_INT(lines[0], 1);
+    CHECK_INT(lines[1], 2); /* the blank line */
+    CHECK_INT(lines[2], 3);
+    CHECK_INT(lines[3], 4);
+    CHECK_INT(lines[4], 5);
+    CHECK_INT(lines[5], 5); /* past the end */
+    cx_runlog_tail_result t;
+    CHECK_INT(cx_runlog_tail(path, 2, 4, &t, errbuf, sizeof errbuf), CX_RUNLOG_OK);
+    CHECK_INT(t.count, 2);
+    if (t.count == 2) {
+        uint64_t offs[2] = {t.lines[0].offset, t.lines[1].offset}, ln[2];
+        CHECK_INT(cx_runlog_line_numbers(path, offs, 2, ln, errbuf, sizeof errbuf), 0);
+        CHECK_INT(ln[0], 4); /* "ccc" */
+        CHECK_INT(ln[1], 5); /* "last" */
+    }
+    cx_runlog_tail_free(&t);
+    uint64_t backwards[] = {5, 1};
+    CHECK_INT(cx_runlog_line_numbers(path, backwards, 2, lines, errbuf, sizeof errbuf),
+              CX_RUNLOG_EINVAL);
+    CHECK_INT(cx_runlog_line_numbers(at("missing"), offsets, 1, lines, errbuf, sizeof errbuf),
+              CX_RUNLOG_ENOENT);
+    CHECK_INT(cx_runlog_line_numbers(tmp, offsets, 1, lines, errbuf, sizeof errbuf), CX_RUNLOG_EIO);
+    CHECK_INT(cx_runlog_line_numbers(path, offsets, 0, lines, errbuf, sizeof errbuf), CX_RUNLOG_OK);
+}
+
 int main(void)
 {
     snprintf(tmp, sizeof tmp, "/tmp/cxrunlog.XXXXXX");
@@ -795,6 +827,7 @@ int main(void)
     test_lock_blocks_and_reads();
     test_replace_under_lock();
     test_hostile_files();
+    test_line_numbers();
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
     if (system(cmd) != 0)

@@ -74,6 +74,12 @@ describe("cx ci validate", function()
     assert.truthy(text:find("schema unreadable/invalid json: " .. dir .. "/.codex/schemas/next.schema.json", 1, true))
     assert.truthy(text:find("schema failed to compile (" .. dir .. "/.codex/schemas/diffsum.schema.json): ", 1, true))
     assert.truthy(text:find("policy failed to load: " .. dir .. "/.codex/policies/alert.lua:", 1, true))
+    -- a rule policy that loads but has the wrong shape is caught too, naming the file and line
+    h.write(dir .. "/.codex/policies/alert.lua", "return {\n  extends = true,\n  thresholds = { max_ms = 'x' },\n}\n")
+    doc = lr.json(lr.cx(dir, { "ci", "validate", "--json" }))
+    text = table.concat(doc.errors, "\n")
+    assert.truthy(text:find("policy invalid: " .. dir .. "/.codex/policies/alert.lua:3: threshold 'max_ms' must be "
+      .. "a number like the shipped one (got string)", 1, true), text)
   end)
 
   it("checks the budget and, with --strict, the quarantine path", function()

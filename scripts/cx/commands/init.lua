@@ -28,7 +28,7 @@ return {
     cmd("schema", "schema", "list the JSON schemas, or validate a document"),
     cmd("quarantine", "quarantine", "list or show quarantined structured-command failures"),
     cmd("replay", "replay", "re-run a quarantined structured request through the current adapter"),
-    cmd("policy", "policy", "show a policy, or check a command against command_safety"),
+    cmd("policy", "policy", "list, show, check, test and run the editable Lua policies"),
     cmd("llm", "llm", "show or set the LLM backend and model",
       { sub = { "show", "use", "unset", "set-backend", "set-model", "clear-model" }, flags = { "--json" } }),
     cmd("doctor", "doctor", "check each adapter and ping the selected one"),
