@@ -196,7 +196,39 @@ static const char *status_class(long status)
         return CX_HTTP_SERVER_ERROR;
     if (status >= 400)
         return CX_HTTP_STATUS;
+    if (status >= 300)
+        return CX_HTTP_REDIRECT;
     return NULL;
+}
+
+/* "HTTP status 302 (redirect to host H; cx does not follow redirects)": the Location's host and
+ * port only, never its user, password, path or query, which may carry credentials. */
+static void redirect_message(cx_http *h, long status, char *out, size_t outlen)
+{
+    char *where = NULL;
+    if (h->curl->easy_getinfo(h->easy, CURLINFO_REDIRECT_URL, &where) != CURLE_OK || !where) {
+        snprintf(out, outlen, "HTTP status %ld (a redirect without a Location; not followed)",
+                 status);
+        return;
+    }
+    const cx_libcurl *c = h->curl;
+    CURLU *u = c->url();
+    char *host = NULL, *port = NULL;
+    if (u && c->url_set(u, CURLUPART_URL, where, 0) == CURLUE_OK) {
+        c->url_get(u, CURLUPART_HOST, &host, 0);
+        c->url_get(u, CURLUPART_PORT, &port, 0);
+    }
+    if (host)
+        snprintf(out, outlen,
+                 "HTTP status %ld (redirect to host %.200s%s%.20s; cx does not "
+                 "follow redirects)",
+                 status, host, port ? ":" : "", port ? port : "");
+    else
+        snprintf(out, outlen, "HTTP status %ld (redirect to an unparsable Location; not followed)",
+                 status);
+    c->free(host);
+    c->free(port);
+    c->url_cleanup(u);
 }
 
 void cx_http_finish(cx_http *h, CURLcode rc, cx_http_outcome *out)
@@ -219,7 +251,10 @@ void cx_http_finish(cx_http *h, CURLcode rc, cx_http_outcome *out)
         snprintf(out->message, sizeof out->message, "%s: %s",
                  rc == CURLE_OPERATION_TIMEDOUT ? "connect timeout" : "transport", detail);
     } else if ((out->class_name = status_class(out->status)) != NULL) {
-        snprintf(out->message, sizeof out->message, "HTTP status %ld", out->status);
+        if (out->status >= 300 && out->status < 400)
+            redirect_message(h, out->status, out->message, sizeof out->message);
+        else
+            snprintf(out->message, sizeof out->message, "HTTP status %ld", out->status);
     }
 }
 

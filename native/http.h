@@ -51,6 +51,7 @@ typedef struct cx_http_outcome {
 #define CX_HTTP_RATE_LIMITED "rate_limited"
 #define CX_HTTP_SERVER_ERROR "server_error"
 #define CX_HTTP_STATUS "http_status"
+#define CX_HTTP_REDIRECT "http_redirect" /* a 3xx answer: redirects are never followed nor read */
 #define CX_HTTP_TRANSPORT_ERROR "transport_error"
 #define CX_HTTP_BODY_TOO_LARGE "body_too_large"
 #define CX_HTTP_TIMEOUT "timeout"

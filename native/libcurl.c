@@ -63,6 +63,11 @@ static int load_locked(char *err, size_t errlen)
         {"curl_multi_perform", &api.multi_perform},
         {"curl_multi_poll", &api.multi_poll},
         {"curl_multi_info_read", &api.multi_info_read},
+        {"curl_url", &api.url},
+        {"curl_url_cleanup", &api.url_cleanup},
+        {"curl_url_set", &api.url_set},
+        {"curl_url_get", &api.url_get},
+        {"curl_free", &api.free},
     };
     for (size_t i = 0; i < sizeof symbols / sizeof symbols[0]; i++) {
         if (resolve(lib, symbols[i].symbol, symbols[i].slot) != 0) {

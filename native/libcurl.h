@@ -33,6 +33,12 @@ typedef struct cx_libcurl {
     CURLMcode (*multi_poll)(CURLM *multi, struct curl_waitfd *extra, unsigned n, int timeout_ms,
                             int *numfds);
     CURLMsg *(*multi_info_read)(CURLM *multi, int *left);
+    /* the URL API: the host of a redirect's Location, without its credentials (http.c) */
+    CURLU *(*url)(void);
+    void (*url_cleanup)(CURLU *u);
+    CURLUcode (*url_set)(CURLU *u, CURLUPart what, const char *part, unsigned int flags);
+    CURLUcode (*url_get)(const CURLU *u, CURLUPart what, char **part, unsigned int flags);
+    void (*free)(void *p);
 } cx_libcurl;
 
 /* The library, loaded and globally initialised (curl_global_init) on the first call and kept for

@@ -13,6 +13,7 @@ int cx_lua_open_logcheck(lua_State *L);
 int cx_lua_open_runlog(lua_State *L);
 int cx_lua_open_loop(lua_State *L);
 int cx_lua_open_envelope(lua_State *L);
+int cx_lua_open_env(lua_State *L);
 int cx_lua_open_sandbox(lua_State *L);
 int cx_lua_open_git(lua_State *L);
 int cx_lua_open_signals(lua_State *L);

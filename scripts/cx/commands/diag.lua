@@ -17,7 +17,11 @@ local function repository()
   local p = paths.resolve()
   local root = p and p.root or nil
   local st = require "cx.state"
-  local s = st.load()
+  local s, err, class = st.load()
+  -- diagnostics go on, but never show defaults as if they were the user's preferences unsaid
+  if err and class ~= "no_base" then
+    io.stderr:write("cx diag: warning: ", err, " (preferences shown as defaults)\n")
+  end
   return root, type(s) == "table" and s or nil
 end
 
