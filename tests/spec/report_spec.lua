@@ -178,6 +178,31 @@ describe("cx report", function()
     assert.are.equal(#evil, count(r.stdout, '<rect class="bar '))
   end)
 
+  it("redacts configured secrets, also where the log holds them inside markup-like text", function()
+    local secret = "sk-live-<&>0123456789abcdef"
+    local over = { [1] = { task_id = "leak " .. secret, schema_reason = "token=" .. secret },
+      [2] = { worker_id = secret, quarantine_id = secret } }
+    local dir = lr.repo(rr.run(3, 2, { overrides = over, quarantined = { [2] = true } }))
+    local r = lr.cx(dir, { "report", "--out", "-" }, { OPENAI_API_KEY = secret })
+    assert.are.equal(0, r.code, r.stderr)
+    assert.is_nil(r.stdout:find("0123456789abcdef", 1, true))
+    assert.truthy(r.stdout:find("[REDACTED:OPENAI_API_KEY]", 1, true))
+  end)
+
+  it("never writes through a symlinked .codex/reports", function()
+    local dir = lr.repo(rr.run(2, 1))
+    local elsewhere = h.tmpdir()
+    assert(os.execute("ln -s " .. h.quote(elsewhere) .. " " .. h.quote(dir .. "/.codex/reports")))
+    local r = lr.cx(dir, { "report" })
+    assert.are.equal(1, r.code)
+    assert.truthy(r.stderr:find("cx report: cannot write " .. dir .. "/.codex/reports/", 1, true), r.stderr)
+    assert.truthy(r.stderr:find("symbolic link", 1, true), r.stderr)
+    local p = io.popen("ls -A " .. h.quote(elsewhere))
+    assert.are.equal("", p:read("a"))
+    p:close()
+    h.rm(elsewhere)
+  end)
+
   it("fails with a message naming the log when there is nothing to report", function()
     local dir = lr.repo()
     local r = lr.cx(dir, { "report" })

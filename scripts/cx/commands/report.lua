@@ -7,6 +7,7 @@ local json = require "cx.json"
 local core = require "cx.core"
 local collect = require "cx.report.collect"
 local html = require "cx.report.html"
+local redact = require "cx.redact"
 
 local M = { summary = "write an HTML report of the last N runs (timeline, distributions, findings)" }
 
@@ -44,11 +45,10 @@ local function fail(message)
   return 1
 end
 
--- Everything cx writes passes through the redaction of configured secrets (docs/security.md).
+-- Everything cx writes passes through the redaction of configured secrets (docs/security.md):
+-- each string from the log before it is escaped (cx.report.html), the whole page once more after.
 local function redacted(text)
-  local ok, redact = pcall(require, "cx.redact")
-  if ok and type(redact) == "table" and redact.string then return redact.string(text) end
-  return text
+  return (redact.string(text))
 end
 
 -- The findings and actions of cx diag over the last n rows (the same engine and policy).
@@ -74,15 +74,6 @@ local function default_out(m)
   local p, err = paths.resolve()
   if not p then return nil, err end
   return p.base .. "/reports/report-" .. safe_name(m.runs[#m.runs]) .. ".html"
-end
-
-local function write_page(path, text)
-  local dir = path:match("^(.*)/[^/]*$")
-  if dir and dir ~= "" then
-    local ok, err = core.fs.mkdir_p(dir)
-    if not ok then return nil, err end
-  end
-  return core.fs.write_atomic(path, text)
 end
 
 --- Gather the model of the last n rows of the log at path. Returns model, loc or nil, message.
@@ -137,7 +128,7 @@ function M.run(argv)
     io.stdout:write(page)
     return 0
   end
-  local ok, err = write_page(out, page)
+  local ok, err = core.fs.write_atomic(out, page, { mkdirs = true }) -- never through a symlink under .codex/
   if not ok then return fail("cannot write " .. out .. ": " .. tostring(err)) end
   if opts.json then
     local binned = 0

@@ -2,6 +2,7 @@
 --- its Content-Security-Policy forbids both) drawn from a finished cx.report.collect model and the
 --- diagnostics findings. Every string that comes from the log goes through esc(). Pure: returns text.
 local collect = require "cx.report.collect"
+local redact = require "cx.redact"
 
 local html = {}
 
@@ -17,10 +18,11 @@ html.COLOURS = {
 
 local ENTITIES = { ["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;", ['"'] = "&quot;", ["'"] = "&#39;" }
 
---- HTML-escape a value for text or a quoted attribute; control characters become U+FFFD.
+--- HTML-escape a value for text or a quoted attribute, after redacting configured secrets (an
+--- escaped secret would no longer match); control characters become U+FFFD.
 function html.esc(v)
   if v == nil or v == false then return "" end
-  local s = tostring(v)
+  local s = redact.string(tostring(v))
   s = s:gsub("[&<>\"']", ENTITIES)
   s = s:gsub("[%z\1-\8\11\12\14-\31\127]", "\u{FFFD}")
   return s
