@@ -47,7 +47,8 @@ local SCENARIOS = {
   end,
   ["no-http-model"] = function(dir)
     local srv = server(400, "you must provide a model parameter", "invalid_request_error")
-    local r = lr.cx(dir, { "cxo", "echo", "hi" }, env({ CX_PROVIDER_ADAPTER = "http", CX_HTTP_PROVIDER_FORMAT = "openai",
+    local r = lr.cx(dir, { "cxo", "echo", "hi" }, env({ CX_PROVIDER_ADAPTER = "http",
+      CX_HTTP_PROVIDER_FORMAT = "openai",
       CX_HTTP_PROVIDER_URL = srv.url .. "/v1/chat/completions" }))
     srv.stop()
     return r
@@ -63,7 +64,8 @@ local SCENARIOS = {
   ["quota-http"] = function(dir)
     local srv = server(429, "You exceeded your current quota, please check your plan and billing details.",
       "insufficient_quota")
-    local r = lr.cx(dir, { "cxo", "echo", "hi" }, env({ CX_PROVIDER_ADAPTER = "http", CX_HTTP_PROVIDER_FORMAT = "openai",
+    local r = lr.cx(dir, { "cxo", "echo", "hi" }, env({ CX_PROVIDER_ADAPTER = "http",
+      CX_HTTP_PROVIDER_FORMAT = "openai",
       CX_HTTP_PROVIDER_URL = srv.url .. "/v1/chat/completions", CX_HTTP_PROVIDER_MODEL = "gpt-4o-mini" }))
     srv.stop()
     return r

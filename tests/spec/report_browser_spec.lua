@@ -10,7 +10,8 @@ local chromium = browser.find()
 if not chromium and os.getenv("CX_REQUIRE_BROWSER") == "1" then
   error("CX_REQUIRE_BROWSER=1 but chromium is not installed (sh tools/deps.sh --browser)")
 end
-local PENDING = "chromium is not installed: `sh tools/deps.sh --browser` (as root) installs it; CI (.ci/run) runs this test"
+local PENDING = "chromium is not installed: `sh tools/deps.sh --browser` (as root) installs it; "
+  .. "CI (.ci/run) runs this test"
 
 local function count(text, pattern)
   local n = 0

@@ -54,24 +54,24 @@ end
 
 local CSS = [[
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;color:#1d2330;background:#f7f8fa}
-main{max-width:1100px;margin:0 auto;padding:18px 24px 40px}
-h1{font-size:22px;margin:4px 0 2px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #dde1e8;padding-bottom:4px}
-.sub{color:#5b6475;margin:0 0 12px}
-.cards{display:flex;flex-wrap:wrap;gap:10px;margin:12px 0}
+main{max-width:1100px;margin:0 auto;padding:18px 24px 40px}h1{font-size:22px;margin:4px 0 2px}
+h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #dde1e8;padding-bottom:4px}
+.sub{color:#5b6475;margin:0 0 12px}.cards{display:flex;flex-wrap:wrap;gap:10px;margin:12px 0}
 .card{background:#fff;border:1px solid #dde1e8;border-radius:6px;padding:8px 12px;min-width:110px}
 .card b{display:block;font-size:20px}.card span{color:#5b6475;font-size:12px}
 table{border-collapse:collapse;background:#fff;margin:6px 0 10px;font-size:13px}
 th,td{border:1px solid #dde1e8;padding:3px 8px;text-align:left;vertical-align:top}
 th{background:#eef1f5;font-weight:600}td.n{text-align:right;font-variant-numeric:tabular-nums}
-code{font:12px ui-monospace,SFMono-Regular,Menlo,monospace;background:#eef1f5;padding:1px 4px;border-radius:3px;word-break:break-all}
-.legend span{display:inline-block;margin-right:14px}.legend i{display:inline-block;width:11px;height:11px;margin-right:4px;vertical-align:-1px;border-radius:2px}
+code{font:12px ui-monospace,SFMono-Regular,Menlo,monospace;background:#eef1f5;padding:1px 4px;
+border-radius:3px;word-break:break-all}
+.legend span{display:inline-block;margin-right:14px}
+.legend i{display:inline-block;width:11px;height:11px;margin-right:4px;vertical-align:-1px;border-radius:2px}
 svg{background:#fff;border:1px solid #dde1e8;border-radius:6px;display:block}
 svg text{font:11px system-ui,sans-serif;fill:#3a4254}
-.sev{font-weight:600;padding:1px 6px;border-radius:3px;color:#fff}
-.sev-critical{background:#b3261e}.sev-warning{background:#c77c02}.sev-info,.sev-ok{background:#4a7bd0}
+.sev{font-weight:600;padding:1px 6px;border-radius:3px;color:#fff}.sev-critical{background:#b3261e}
+.sev-warning{background:#c77c02}.sev-info,.sev-ok{background:#4a7bd0}
 .finding{background:#fff;border:1px solid #dde1e8;border-radius:6px;padding:8px 12px;margin:8px 0}
-.note{color:#5b6475;font-size:13px}
-.hist{display:inline-block;margin-right:16px;vertical-align:top}
+.note{color:#5b6475;font-size:13px}.hist{display:inline-block;margin-right:16px;vertical-align:top}
 ]]
 
 -- x position of an epoch-ms time on the timeline.
@@ -110,7 +110,8 @@ local function timeline(out, m)
   local h = #m.lane_names * lane_h + 30
   local binned_lanes = 0
   out[#out + 1] = string.format(
-    '<svg id="timeline" data-attempts="%d" width="%d" height="%d" viewBox="0 0 %d %d" role="img" aria-label="timeline">',
+    '<svg id="timeline" data-attempts="%d" width="%d" height="%d" viewBox="0 0 %d %d" role="img" '
+      .. 'aria-label="timeline">',
     m.attempts - untimed, html.WIDTH + label_w + 10, h, html.WIDTH + label_w + 10, h)
   for li, name in ipairs(m.lane_names) do
     local y = (li - 1) * lane_h + 4
@@ -122,7 +123,8 @@ local function timeline(out, m)
         local x0 = x(m.start[i])
         local w = math.max(1.5, x(m.finish[i]) - x0)
         out[#out + 1] = string.format(
-          '<rect class="bar o-%s" data-n="1" x="%.1f" y="%d" width="%.1f" height="%d" fill="%s"><title>%s</title></rect>',
+          '<rect class="bar o-%s" data-n="1" x="%.1f" y="%d" width="%.1f" height="%d" fill="%s">'
+            .. "<title>%s</title></rect>",
           m.outcome[i], x0, y, w, lane_h - 4, html.COLOURS[m.outcome[i]], bar_title(m, i))
       end
     else
@@ -277,7 +279,8 @@ local function quarantine(out, m)
   end
   out[#out + 1] = "<table><tr><th>quarantine id</th><th>task</th><th>schema</th><th>reason</th><th>line</th></tr>"
   for _, q in ipairs(m.quarantined) do
-    out[#out + 1] = string.format("<tr><td><code>%s</code></td><td>%s</td><td>%s</td><td>%s</td><td class=\"n\">%s</td></tr>",
+    out[#out + 1] = string.format(
+      '<tr><td><code>%s</code></td><td>%s</td><td>%s</td><td>%s</td><td class="n">%s</td></tr>',
       esc(q.id), esc(q.task), esc(q.schema or "–"), esc(q.reason or "–"), esc(q.line))
   end
   out[#out + 1] = "</table>"
@@ -312,7 +315,8 @@ local function findings(out, f)
         items[#items + 1] = string.format("<code>%s</code>%s", esc(e.execution_id or "?"),
           e.line and (" (line " .. esc(e.line) .. ")") or "")
       end
-      local more = (x.evidence_count or #ev) > 10 and string.format(" and %s more", commas((x.evidence_count or #ev) - 10)) or ""
+      local total = x.evidence_count or #ev
+      local more = total > 10 and string.format(" and %s more", commas(total - 10)) or ""
       out[#out + 1] = '<div class="note">evidence: ' .. table.concat(items, ", ") .. more .. "</div>"
     end
     out[#out + 1] = "</div>"
@@ -320,7 +324,8 @@ local function findings(out, f)
   if #f.actions > 0 then
     out[#out + 1] = "<h3>Actions</h3><table><tr><th>severity</th><th>command</th><th>why</th></tr>"
     for _, a in ipairs(f.actions) do
-      out[#out + 1] = string.format('<tr><td><span class="sev sev-%s">%s</span></td><td><code>%s</code></td><td>%s</td></tr>',
+      out[#out + 1] = string.format(
+        '<tr><td><span class="sev sev-%s">%s</span></td><td><code>%s</code></td><td>%s</td></tr>',
         esc(a.severity), esc(a.severity), esc(a.command), esc(a.rationale))
     end
     out[#out + 1] = "</table>"
@@ -343,7 +348,8 @@ function html.render(m, f, meta)
   out[#out + 1] = "<title>cx report" .. (run and (" — " .. esc(run)) or "") .. "</title>"
   out[#out + 1] = "<style>" .. CSS .. "</style></head><body><main>"
   out[#out + 1] = "<h1>cx report" .. (run and (" — <code>" .. esc(run) .. "</code>") or "") .. "</h1>"
-  out[#out + 1] = string.format('<p class="sub">%s rows of <code>%s</code> (window %s), %s to %s; generated %s by cx %s</p>',
+  out[#out + 1] = string.format(
+    '<p class="sub">%s rows of <code>%s</code> (window %s), %s to %s; generated %s by cx %s</p>',
     commas(m.rows), esc(meta.log_file), commas(meta.window), esc(clock(m.t0)), esc(clock(m.t1)),
     esc(meta.generated), esc(meta.version))
   out[#out + 1] = '<div class="cards">'
