@@ -45,6 +45,8 @@ describe("cx.report.collect", function()
     assert.are.same({ "ok", "retried", "ok", "failed", "interrupted", "quarantined" }, m.outcome)
     assert.are.same({ ok = 2, retried = 1, failed = 1, quarantined = 1, interrupted = 1 }, m.totals)
     assert.are.equal(1, m.quarantined_count)
+    collect.add(m, { tool = "cxrs_next", quarantine_id = "q_00006", schema_attempt = 2 }, 8) -- its schema retry
+    assert.are.equal(1, m.quarantined_count)
     assert.are.equal("q_00006", m.quarantined[1].id)
     assert.are.same({ "interrupted", "rate_limited", "schema_invalid", "timeout" }, m.class_names)
     assert.are.equal(1, m.classes.rate_limited.codex)

@@ -69,7 +69,8 @@ function collect.new()
     classes = {}, -- failure class -> backend -> count
     tasks = {}, -- task id -> {attempts, last_outcome, retried}
     quarantined = {}, -- {id, task, schema, reason, execution_id, line}
-    quarantined_count = 0,
+    quarantined_count = 0, -- distinct quarantine ids
+    quarantine_seen = {},
     runs = {}, -- run ids in order of first appearance
     run_seen = {},
     t0 = nil, t1 = nil,
@@ -165,7 +166,9 @@ function collect.add(m, row, line)
     if m.try[n] > 1 then t.retried = true end
   end
   local qid = str(row.quarantine_id)
-  if qid then
+  -- a structured call's schema retry writes a second row naming the same quarantine entry
+  if qid and not m.quarantine_seen[qid] then
+    m.quarantine_seen[qid] = true
     m.quarantined_count = m.quarantined_count + 1
     if #m.quarantined < collect.QUARANTINE_LIST_MAX then
       m.quarantined[#m.quarantined + 1] = { id = qid, task = task, schema = str(row.schema_name),

@@ -121,7 +121,8 @@ local function timeline(out, m)
     if #list <= html.MAX_BARS_PER_LANE then
       for _, i in ipairs(list) do
         local x0 = x(m.start[i])
-        local w = math.max(1.5, x(m.finish[i]) - x0)
+        local w = x(m.finish[i]) - x0
+        w = w > 3 and w - 1 or math.max(1.5, w) -- a gap between bars that follow each other
         out[#out + 1] = string.format(
           '<rect class="bar o-%s" data-n="1" x="%.1f" y="%d" width="%.1f" height="%d" fill="%s">'
             .. "<title>%s</title></rect>",
@@ -306,7 +307,7 @@ local function findings(out, f)
   end
   for _, x in ipairs(f.findings) do
     out[#out + 1] = string.format('<div class="finding"><span class="sev sev-%s">%s</span> <code>%s</code> %s',
-      esc(x.severity), esc(x.severity), esc(x.id), esc(x.reason or x.message))
+      esc(x.severity), esc(x.severity), esc(x.id), esc(x.message or x.reason))
     local ev = x.evidence or {}
     if #ev > 0 then
       local items = {}
