@@ -99,6 +99,10 @@ function M.run(argv)
     io.stderr:write("cx report: unexpected argument '", opts.extra[1], "'\nRun 'cx report --help' for usage.\n")
     return 2
   end
+  if opts.json and opts.out == "-" then
+    io.stderr:write("cx report: --json and --out - both write to stdout; give one\nRun 'cx report --help' for usage.\n")
+    return 2
+  end
   local log = opts.log
   if not log then
     local p, err = require("cx.paths").resolve()
