@@ -6,6 +6,7 @@ local json = require "cx.json"
 local adapters = require "cx.adapters"
 local capture = require "cx.capture"
 local config = require "cx.config"
+local context = require "cx.context"
 local progress = require "cx.progress"
 local prompt_filter = require "cx.prompt_filter"
 local runlog = require "cx.runlog"
@@ -26,7 +27,7 @@ end
 function M.descriptor()
   local prefs = state.get("preferences") or {}
   if prefs == json.null then prefs = {} end
-  return adapters.describe(os.getenv, prefs)
+  return adapters.describe(context.getenv, prefs)
 end
 
 --- Row fields describing the prompt that was sent.

@@ -4,6 +4,7 @@
 --- process and is scrubbed from anything the result carries.
 local core = require "cx.core"
 local json = require "cx.json"
+local context = require "cx.context"
 local R = require "cx.adapters.result"
 
 local M = {}
@@ -11,7 +12,7 @@ local M = {}
 M.missing_url = "http-curl adapter requires CX_HTTP_PROVIDER_URL to be set"
 
 local function env_secs(name, default)
-  local v = os.getenv(name)
+  local v = context.getenv(name)
   local n = v and math.tointeger(tonumber(v))
   if n and n >= 1 then return n end
   return default
@@ -46,7 +47,7 @@ function M.start(loop, d, req)
   if not d.http.url then return nil, R.fail("config_error", M.missing_url) end
   local body, ctype = request_for(d, req.prompt)
   local total = req.timeout_secs * 1000
-  local token = os.getenv("CX_HTTP_PROVIDER_TOKEN")
+  local token = context.getenv("CX_HTTP_PROVIDER_TOKEN")
   token = token and token:match("^%s*(.-)%s*$")
   if token == "" then token = nil end
   local id, err, class = loop:http({

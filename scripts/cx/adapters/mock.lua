@@ -6,6 +6,7 @@
 ---   CX_MOCK_FAIL         timeout | unreachable | malformed | rate_limited | server_error | incomplete
 ---   CX_MOCK_FAIL_EVERY   N: only attempts 1, N+1, 2N+1, ... fail (N=2: fail, succeed, fail, ...)
 local json = require "cx.json"
+local context = require "cx.context"
 local instance = require "cx.adapters.mock_instance"
 local validator = require "cx.schema.validator"
 local R = require "cx.adapters.result"
@@ -18,7 +19,7 @@ M.failures = { "timeout", "unreachable", "malformed", "rate_limited", "server_er
 local attempt_counter = 0
 
 local function env(name)
-  local v = os.getenv(name)
+  local v = context.getenv(name)
   if v == nil then return nil end
   local t = v:match("^%s*(.-)%s*$")
   if t == "" then return nil end
@@ -102,7 +103,7 @@ function M.finish(att, c)
   elseif err then
     r = R.fail("provider_error", err)
   else
-    local plain = os.getenv("CX_MOCK_PLAIN_RESPONSE")
+    local plain = context.getenv("CX_MOCK_PLAIN_RESPONSE")
     if plain == nil then plain = att.mode == "schema" and schema_reply(att.prompt) or M.default_plain end
     local jsonl = env("CX_MOCK_JSONL_RESPONSE")
     if att.mode ~= "plain" and jsonl then
