@@ -51,6 +51,7 @@ function M.result_fields(r)
     schema_valid = r.ok, schema_ok = r.ok,
     failure_class = r.ok and json.null or r.class,
     http_status = r.http_status or json.null,
+    retry_after_ms = r.retry_after_ms or json.null,
   }
   if not r.ok then
     f.schema_reason = r.reason
@@ -84,8 +85,27 @@ function M.filter_prompt(raw, is_schema)
   return prompt_filter.filter(raw, config.uint("CX_PROMPT_FILTER_MAX_CHARS"))
 end
 
+-- Send raw (filtered as configured) through the adapter of d; the prompt fields go into fields.
+local function ask(d, fields, raw, mode)
+  local filtered = M.filter_prompt(raw, false)
+  merge(fields, M.prompt_fields(raw, filtered))
+  return adapters.run(d, { prompt = filtered, mode = mode, timeout_secs = config.llm_timeout_secs(),
+    progress = progress.ticker(d.name) })
+end
+
+-- The run's one row: the result's fields, the duration; appended (a failure to write is remembered
+-- by cx.runlog for the CLI to report).
+local function write_row(tool, fields, result, started)
+  merge(fields, M.result_fields(result))
+  fields.schema_enforced = false
+  fields.duration_ms = M.elapsed_ms(started)
+  local row = runlog.row(tool, fields)
+  runlog.append(row)
+  return row
+end
+
 --- Run a captured command's output through the adapter. opts = {tool, mode, argv}.
---- Returns {result, exit_code (the captured command's), row, descriptor, message (on failure)}.
+--- Returns {result, exit_code (the captured command's), row, descriptor}.
 function M.run_captured(opts)
   local started = core.loop.monotonic_ms()
   local d = M.descriptor()
@@ -98,17 +118,21 @@ function M.run_captured(opts)
     })
   else
     merge(fields, cap.fields)
-    local filtered = M.filter_prompt(cap.text, false)
-    merge(fields, M.prompt_fields(cap.text, filtered))
-    result = adapters.run(d, { prompt = filtered, mode = opts.mode, timeout_secs = config.llm_timeout_secs(),
-      progress = progress.ticker(d.name) })
+    result = ask(d, fields, cap.text, opts.mode)
   end
-  merge(fields, M.result_fields(result))
-  fields.schema_enforced = false
-  fields.duration_ms = M.elapsed_ms(started)
-  local row = runlog.row(opts.tool, fields)
-  runlog.append(row)
+  local row = write_row(opts.tool, fields, result, started)
   return { result = result, exit_code = cap and cap.exit_code or 1, row = row, descriptor = d }
+end
+
+--- Send a prompt as it is (a task's free-text objective). opts = {tool, mode, prompt}.
+--- Returns {result, exit_code (0, or 1 when the run failed), row, descriptor}.
+function M.run_prompt(opts)
+  local started = core.loop.monotonic_ms()
+  local d = M.descriptor()
+  local fields = adapters.telemetry(d)
+  local result = ask(d, fields, opts.prompt, opts.mode)
+  local row = write_row(opts.tool, fields, result, started)
+  return { result = result, exit_code = result.ok and 0 or 1, row = row, descriptor = d }
 end
 
 return M

@@ -1,7 +1,7 @@
 --- The run-log row contract (`runs.jsonl`): the reference's 82 keys in declaration order with their
 --- types, the 33 keys `logs validate --strict` and `logs stats` require, the legacy key pairs, and
---- the keys cx adds. New keys are additive: rows cx writes carry 85 keys, the 82 plus `adapter_id`,
---- `failure_class` and `http_status`.
+--- the keys cx adds. New keys are additive: rows cx writes carry 94 keys, the 82 plus the 12 of
+--- ADDED below.
 local M = {}
 
 --- The reference's 82 keys in declaration order (the order `logs migrate` writes) and each key's
@@ -94,11 +94,26 @@ local DECLARED = {
 --- Keys cx adds to the reference's 82 (additive: readers of either implementation ignore them).
 --- adapter_id: a stable digest of the adapter's normalized configuration (`<adapter>-<12 hex>`,
 --- docs/adapters.md); failure_class: the one named failure class of a failed run (null on success);
---- http_status: the HTTP status of an HTTP adapter's last response.
+--- http_status: the HTTP status of an HTTP adapter's last response; retry_after_ms: the provider's
+--- reset hint (Retry-After, x-ratelimit-reset-*). The scheduler's (docs/runlog.md): run_id (one per
+--- run-all or task run, on every row it writes), wave (the task's plan wave), attempt_started_ms
+--- and attempt_finished_ms (epoch ms), run_offset_ms (from the run's start to the attempt's),
+--- backend_moved_from (the backend an auto task left because it was parked), and on the run-all
+--- summary row run_all_skipped (dependents of failed tasks) and run_all_not_run (left pending by a
+--- stop: a signal or a halt).
 local ADDED = {
   { "adapter_id", "str|null" },
   { "failure_class", "str|null" },
   { "http_status", "u64|null" },
+  { "retry_after_ms", "u64|null" },
+  { "run_id", "str|null" },
+  { "wave", "u32|null" },
+  { "attempt_started_ms", "u64|null" },
+  { "attempt_finished_ms", "u64|null" },
+  { "run_offset_ms", "u64|null" },
+  { "backend_moved_from", "str|null" },
+  { "run_all_skipped", "u64|null" },
+  { "run_all_not_run", "u64|null" },
 }
 
 --- The 33 keys that must be present (null allowed), in the order reports list them.
@@ -130,7 +145,7 @@ end
 
 M.KEYS = {}       -- the reference's 82, declaration order
 M.ADDED_KEYS = {} -- cx's additions
-M.ROW_KEYS = {}   -- what cx writes: KEYS then ADDED_KEYS (85)
+M.ROW_KEYS = {}   -- what cx writes: KEYS then ADDED_KEYS (94)
 M.TYPES = {}      -- key -> type string
 for _, kt in ipairs(DECLARED) do
   M.KEYS[#M.KEYS + 1] = kt[1]

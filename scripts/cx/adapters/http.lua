@@ -6,6 +6,7 @@ local core = require "cx.core"
 local json = require "cx.json"
 local context = require "cx.context"
 local R = require "cx.adapters.result"
+local reset_hint = require "cx.adapters.reset_hint"
 
 local M = {}
 
@@ -78,6 +79,13 @@ local function body_error(body)
   return nil
 end
 
+-- A 429 whose body says the account's quota is used up is not a passing rate limit.
+local function is_quota(body)
+  local text = (body or ""):lower()
+  return text:find("insufficient_quota", 1, true) or text:find("quota", 1, true)
+    or text:find("usage limit", 1, true)
+end
+
 local function transport_failure(att, c)
   local label = M.label(att.d)
   if c.timed_out then
@@ -89,7 +97,10 @@ local function transport_failure(att, c)
   if c.status and c.status >= 400 then
     detail = string.format("HTTP %d%s", c.status, body_error(c.body) and (": " .. body_error(c.body)) or "")
   end
-  return R.fail(class, string.format("http provider [%s] %s", class, detail))
+  if c.status == 429 and is_quota(c.body) then class = "quota_exhausted" end
+  local hint
+  if c.status == 429 or c.status == 503 then hint = reset_hint.from_headers(c.headers, core.loop.epoch_ms()) end
+  return R.fail(class, string.format("http provider [%s] %s", class, detail), { retry_after_ms = hint })
 end
 
 function M.finish(att, c)
