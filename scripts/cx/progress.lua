@@ -22,4 +22,26 @@ function M.ticker(what)
   end
 end
 
+--- A status line (run-all's done / running / failed / queued), or nil when no progress should be
+--- drawn. line:draw(text, now_ms) redraws at most every min_ms (default 200) unless forced;
+--- line:clear() erases it.
+function M.line(min_ms)
+  local off = os.getenv("CX_NO_PROGRESS")
+  if (off and off ~= "" and off ~= "0") or not core.fs.isatty(2) then return nil end
+  local drawn, last = false, nil
+  local line = {}
+  function line.draw(text, now_ms, force)
+    if not force and last and now_ms - last < (min_ms or 200) then return end
+    last = now_ms
+    io.stderr:write("\r\27[K", text)
+    io.stderr:flush()
+    drawn = true
+  end
+  function line.clear()
+    if drawn then io.stderr:write("\r\27[K") end
+    drawn = false
+  end
+  return line
+end
+
 return M
