@@ -185,8 +185,11 @@ function driver.run_locked(s, run_id, opts, events)
   local max_parks = config.uint("CX_TASK_MAX_PARKS", driver.MAX_PARKS)
   local sched = core.sched.new({ max_workers = max_workers, fairness = opts.fairness or "round_robin",
     seed = opts.seed or 0 })
-  local bidx = {}
-  for _, b in ipairs(avail) do bidx[b] = sched:backend(b, caps[b]) end
+  local bidx, bname = {}, {}
+  for _, b in ipairs(avail) do
+    bidx[b] = sched:backend(b, caps[b])
+    bname[bidx[b]] = b
+  end
   local in_run, satisfied = {}, {}
   for _, id in ipairs(claimed) do in_run[id] = true end
   local info = {} -- scheduler task index -> {id, task, wave, pinned, parks}
@@ -320,6 +323,7 @@ function driver.run_locked(s, run_id, opts, events)
     elseif (class == "rate_limited" or class == "quota_exhausted") and summary.retry_after_ms
       and info[i].parks < max_parks then
       info[i].parks = info[i].parks + 1
+      info[i].parked = { class = "parked:" .. class, at = now }
       outcome = "park"
       fopts = { class = "parked:" .. class, park_until_ms = now + math.max(1, summary.retry_after_ms) }
     else
@@ -358,11 +362,18 @@ function driver.run_locked(s, run_id, opts, events)
     if dead[l.backend_name] then return on_dead_backend(l, now) end
     local i = l.task
     local t = info[i].task
+    -- after a park of its own attempt: why it waited, and how long
+    local reason, backoff = l.retry_reason, l.retry_backoff_ms
+    local parked = info[i].parked
+    if parked then
+      reason, backoff = parked.class, now - parked.at
+      info[i].parked = nil
+    end
     local launch = {
       run_id = run_id, backend = l.backend_name, worker = l.worker, queue_ms = l.queue_ms,
-      retry_attempt = l.attempt, retry_max = math.tointeger(t.max_retries) or 0, retry_reason = l.retry_reason,
-      retry_backoff_ms = l.retry_backoff_ms, wave = info[i].wave, started_ms = clock.epoch(now),
-      run_offset_ms = now - (l.entered_ms or 0), moved_from = l.moved_from,
+      retry_attempt = l.attempt, retry_max = math.tointeger(t.max_retries) or 0, retry_reason = reason,
+      retry_backoff_ms = backoff, wave = info[i].wave, started_ms = clock.epoch(now),
+      run_offset_ms = now - (l.entered_ms or 0), moved_from = l.moved_from and bname[l.moved_from],
       epoch_ms = function() return clock.epoch(clock.now()) end,
     }
     run.launches = run.launches + 1

@@ -212,7 +212,7 @@ local function json_report(o, run)
       skipped = run.skipped or 0, not_run = run.not_run or 0,
     },
     halted = run.halted or false, signal = run.signal or json.null, tasks = json.array(tasks),
-    duration_ms = run.duration_ms or 0,
+    duration_ms = run.duration_ms or 0, store_writes = run.writes or 0,
   }
 end
 
