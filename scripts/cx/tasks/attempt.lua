@@ -86,6 +86,7 @@ local function replica_outcome(code, rows, sink)
   end
   if last then
     o.execution_id = last.execution_id
+    o.backend = not blank(last.backend_used) and last.backend_used or nil
     o.timed_out = last.timed_out == true
     if not blank(last.retry_after_ms) then o.retry_after_ms = last.retry_after_ms end
   end
@@ -161,7 +162,7 @@ function attempt.replicas(task, ctx)
   local w = outcomes[winner]
   return {
     ok = w.code == 0, code = w.code, class = w.class, reason = w.reason, execution_id = w.execution_id,
-    quarantine_id = w.quarantine_id, retry_after_ms = w.retry_after_ms, timed_out = w.timed_out,
+    quarantine_id = w.quarantine_id, retry_after_ms = w.retry_after_ms, timed_out = w.timed_out, backend = w.backend,
     winner = winner, replicas = #outcomes, converge_mode = mode,
     decision_source = mode ~= "none" and source or nil,
     stdout = sinks[winner].stdout(), stderr = sinks[winner].stderr(), warning = warning,
@@ -180,7 +181,7 @@ function attempt.last_attempt(summary, facts)
     exit_code = summary.code,
     attempt = facts.attempt,
     max_attempts = facts.max_attempts,
-    backend = facts.backend,
+    backend = facts.backend or summary.backend,
     run_id = facts.run_id,
     finished_at = facts.finished_at,
   }

@@ -2,7 +2,8 @@
 --- guarantees checked from those rows alone (attempt_started_ms / attempt_finished_ms, never the
 --- elapsed wall time): caps and max_workers never exceeded, conflicting locks never held together,
 --- no task started before its dependencies finished, every task ended at most once, no ready task
---- waiting while a slot it could use was idle.
+--- waiting while a slot it could use was idle (a task holding locks may also wait behind a queued
+--- conflicting task: the scheduler's reservations; a task without locks may not wait at all).
 ---
 ---   local rr = require "helpers.run_rows"
 ---   local atts = rr.attempts(rows, run_id)     -- one entry per attempt, in start order
@@ -163,10 +164,10 @@ function M.violations(atts, graph, opts)
       end
     end
   end
-  -- work conservation: between a task's ready time (start - queue_ms) and its start, after every
-  -- instant something finished, its backend had no free slot, the run no free worker, or a running
-  -- or earlier-ready task held a conflicting lock (the writer reservation rule). The running set
-  -- after each instant comes from one sweep over the attempts.
+  -- work conservation: between a task's ready time (start - queue_ms) and its start, at every
+  -- instant its backend had no free slot, the run no free worker, or a running or queued task held
+  -- a conflicting lock (the writer reservation rule). The running set after each instant comes from
+  -- one sweep over the attempts.
   local times, running_after = M.timeline(atts)
   local function index_at(x) -- the last k with times[k] <= x
     local lo, hi = 1, #times
@@ -193,8 +194,10 @@ function M.violations(atts, graph, opts)
         end
       end
       if not locked and on_backend < cap and total < (opts.max_workers or math.huge) and #tl > 0 then
-        for _, a in ipairs(atts) do -- an earlier-ready conflicting task still waiting may hold a reservation
-          if a ~= t and (a.start - (a.queue_ms or 0)) <= ready and a.start > at
+        -- a conflicting task queued at that instant may hold a reservation on the domain (the
+        -- scheduler's writer-fair tickets, docs/scheduler.md "Locks")
+        for _, a in ipairs(atts) do
+          if a ~= t and (a.start - (a.queue_ms or 0)) <= at and a.start > at
             and conflict(tl, locks_of((graph[a.task] or {}).locks)) then
             locked = true
             break

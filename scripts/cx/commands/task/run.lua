@@ -125,7 +125,8 @@ function M.run(argv)
   end
   local dep, dep_status = unmet_dependency(t, by_id)
   if dep and not o.ignore_deps then
-    local why = dep_status == "failed" and "failed" or ("is " .. dep_status)
+    local why = dep_status == "failed" and "failed" or dep_status == "missing" and "does not exist"
+      or ("is " .. dep_status)
     io.stderr:write(string.format("cx task run: %s did not run: its dependency %s %s\n", t.id, dep, why))
     io.stderr:write("  next: cx task show ", dep, dep_status == "failed" and "    (why it failed)" or "", "\n")
     io.stderr:write("  next: cx task run ", dep, "    (or cx task run ", t.id, " --ignore-deps)\n")
