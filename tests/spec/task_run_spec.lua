@@ -58,7 +58,8 @@ describe("cx task run", function()
   end)
 
   it("applies --backend and --mode to both kinds of objective (the reference applied them to commands only)", function()
-    local repo = tr.repo({ task("task_001", { objective = "Free text" }), task("task_002", { objective = "cx echo x" }) })
+    local repo = tr.repo({ task("task_001", { objective = "Free text" }),
+      task("task_002", { objective = "cx echo x" }) })
     for _, id in ipairs({ "task_001", "task_002" }) do
       local r = tr.cx(repo, { "task", "run", id, "--backend", "ollama", "--mode", "deterministic" },
         { CX_OLLAMA_MODEL = "qwen" })
