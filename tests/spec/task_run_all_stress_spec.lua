@@ -102,8 +102,8 @@ describe("run-all stress: 2,000 mock tasks in four dependency waves (virtual clo
 
   it("ends every task exactly once", function()
     local s = doc.summary
-    assert.equal(2000, s.scheduled)
-    assert.equal(2000, s.complete + s.failed + s.skipped)
+    assert.equal(2000, s.scheduled + s.skipped)
+    assert.equal(s.scheduled, s.complete + s.failed)
     assert.equal(0, s.not_run)
     assert.is_true(s.failed > 0, "the workload injects failures")
     assert.is_true(s.skipped > 0, "failures skip dependents")
@@ -159,7 +159,7 @@ describe("run-all stress: 2,000 mock tasks in four dependency waves (virtual clo
     -- and another seed gives another schedule (the comparison can fail)
     local doc3, _, atts3 = run_once(repo, tasks, SEED + 1)
     assert.are_not.same(schedule_of(atts), schedule_of(atts3))
-    assert.equal(2000, doc3.summary.scheduled)
+    assert.equal(2000, doc3.summary.scheduled + doc3.summary.skipped)
     tr.assert_log_valid(repo)
   end)
 end)

@@ -465,6 +465,10 @@ function driver.run_locked(s, run_id, opts, events)
   flush(true)
   run.halted = before -- a failed final write is reported, but nothing is left to halt
   tally(run, outcome_of)
+  -- What the run scheduled, as the reference's readers judge it (diag: halted = complete + failed <
+  -- scheduled): not the dependents it skipped nor the tasks blocked at seal, and after a signal not
+  -- the tasks it never reached, so that only a halt on a critical error reads as a halt.
+  run.scheduled = n - run.skipped - #sealed - (signal_name and run.not_run or 0)
   run.signal = signal_name
   run.interrupted = next(interrupted) ~= nil
   run.outcomes = outcome_of
