@@ -576,3 +576,22 @@ describe("cx task run-all and the store", function()
     assert.equal("pending", tr.tasks(repo).task_001.status)
   end)
 end)
+
+describe("cx task run-all progress", function()
+  it("draws done / running / failed / queued per backend on a terminal, and nothing in a pipe", function()
+    local repo = tr.repo(parallel_tasks(3))
+    local r = tr.cx(repo, { "task", "run-all", "--mode", "mixed", "--max-workers", "2" },
+      { CX_NO_PROGRESS = false, CX_MOCK_LATENCY_MS = "200" })
+    assert.equal(0, r.code)
+    assert.falsy(r.stderr:find("cx: run-all", 1, true))
+    tr.write_tasks(repo, parallel_tasks(3))
+    local env = tr.env(repo, { CX_NO_PROGRESS = false, CX_MOCK_LATENCY_MS = "200" })
+    -- script(1) gives cx a terminal
+    local words = h.command_words({ "task", "run-all", "--mode", "mixed", "--max-workers", "2" }, { env = env })
+    local tty = h.run({ "-qec", table.concat(words, " "), "/dev/null" }, { cwd = repo, bin = "/usr/bin/script" })
+    assert.equal(0, tty.code, tty.stdout)
+    assert.truthy(tty.stdout:find("\r\27%[Kcx: run%-all 0/3 done %(0 failed%), 2 running, 1 queued | codex 2 run 1 queued"))
+    assert.truthy(tty.stdout:find("\r\27%[Krun%-all summary:"))
+  end)
+end)
+

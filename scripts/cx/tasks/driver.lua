@@ -144,7 +144,7 @@ function driver.run_locked(s, run_id, opts, events)
     if events[name] then events[name](x) end
   end
   local real_t0 = core.loop.monotonic_ms()
-  local tasks, err = s:load()
+  local tasks, err = s:load({ shared = true })
   if not tasks then return { kind = "error", message = err } end
   local selected, stale = 0, 0
   for _, t in ipairs(tasks) do
@@ -441,7 +441,11 @@ function driver.run_locked(s, run_id, opts, events)
     end
     for _, c in ipairs(completions) do
       local f = jobs.deliver(ctx, c)
-      if f then on_finished(f) end
+      if f then
+        on_finished(f)
+        flush(false) -- a due batch first: a critical store error must halt before more starts
+        launch_all() -- the freed slot starts its next task now, not after the whole batch
+      end
     end
     check_signal()
   end
