@@ -6,8 +6,8 @@
 #  2. process tasks: 500 tasks on the codex-cli adapter over a trivial fake codex
 #     (bench/fake_codex.c), against `xargs -P 16` running that fake with the same prompt; target
 #     within 1.3x;
-#  3. memory: the peak RSS of a run-all holding 10,000 queued tasks (run on the mock's virtual
-#     clock), beside a run of one task.
+#  3. memory: the RSS of a run-all holding 10,000 queued tasks (one running, the rest waiting), and
+#     the peak of a whole run of them (on the mock's virtual clock), beside the same for one task.
 # Every run is checked: all tasks complete, one attempt row each. Wall times: median and best of
 # BENCH_RUNALL_RUNS (3) runs per side, alternating. Knobs: BENCH_RUNALL_TASKS (2000),
 # BENCH_RUNALL_PROCS (500), BENCH_RUNALL_QUEUED (10000), BENCH_RUNALL_LATENCY_MS (100-300).
@@ -108,10 +108,29 @@ printf '%-34s %9s %9s\n' "cx task run-all --mode mixed" "$(ms "$mc")" "$(ms "$bc
 printf '%-34s %9s %9s\n' "xargs -P $W (the same fake, prompt)" "$(ms "$mx")" "$(ms "$bx")"
 printf '%-34s %9s %9s\n' "ratio" "$(ratio "$mc" "$mx")" "$(ratio "$bc" "$bx")"
 
-# 3. memory: 10,000 queued tasks (virtual clock: they all run, in no real time)
+# 3. memory. Queued: the first attempt hangs (the test suite's fake codex, scenario hang) and the
+# other tasks wait behind it on one worker; VmRSS / VmHWM of cx are read then, and a SIGINT ends
+# the run. Whole run: the same tasks on the mock's virtual clock, peak RSS from /usr/bin/time.
 drv tasks "$repo/tasks.big" "$Q" "Bench queued objective"
 drv tasks "$repo/tasks.one" 1 "Bench queued objective"
-rss() {
+queued_rss() {
+    cp "$1" "$repo/.codex/tasks.json"
+    rm -f "$repo/.codex/cxlogs/runs.jsonl" "$bench_build/runall.hang.pid"
+    (cd "$repo" && exec env CX_PROVIDER_ADAPTER=codex CX_CODEX_BIN="$root/tests/fixtures/bin/codex" \
+        FAKE_CODEX_SCENARIO=hang FAKE_CODEX_PIDFILE="$bench_build/runall.hang.pid" \
+        "$cx" task run-all --mode mixed --max-workers 1 >/dev/null 2>&1) &
+    pid=$!
+    tries=0
+    until [ -s "$bench_build/runall.hang.pid" ]; do
+        tries=$((tries + 1))
+        [ $tries -lt 3000 ] || { echo "bench/run_all.sh: the first attempt did not start" >&2; kill $pid; return 1; }
+        sleep 0.02
+    done
+    awk '/^VmRSS|^VmHWM/ { printf "%s ", $2 }' "/proc/$pid/status"
+    kill -TERM $pid # (a background job of a non-interactive shell ignores SIGINT)
+    wait $pid || true
+}
+full_rss() {
     cp "$1" "$repo/.codex/tasks.json"
     rm -f "$repo/.codex/cxlogs/runs.jsonl"
     (cd "$repo" && CX_PROVIDER_ADAPTER=mock CX_MOCK_VIRTUAL_CLOCK=1 CX_MOCK_LATENCY_MS=$LAT \
@@ -120,8 +139,14 @@ rss() {
     drv check "$repo" "$2"
     cat "$bench_build/runall.rss"
 }
-big=$(rss "$repo/tasks.big" "$Q")
-one=$(rss "$repo/tasks.one" 1)
-awk -v big="$big" -v one="$one" -v q="$Q" 'BEGIN {
-    printf "run-all: peak RSS %d KiB with %d queued tasks (one task: %d KiB; +%.0f bytes a task)\n",
-        big, q, one, (big - one) * 1024 / q }'
+q_big=$(queued_rss "$repo/tasks.big")
+q_one=$(queued_rss "$repo/tasks.one")
+f_big=$(full_rss "$repo/tasks.big" "$Q")
+f_one=$(full_rss "$repo/tasks.one" 1)
+echo "run-all memory (KiB): $Q tasks against one task"
+printf '%-44s %9s %9s %12s\n' "" "$Q tasks" "1 task" "per task"
+# shellcheck disable=SC2086 # "hwm rss" pairs, in /proc/PID/status order
+set -- $q_big $q_one
+awk -v b="$2" -v o="$4" -v q="$Q" 'BEGIN { printf "%-44s %9d %9d %9.0f B\n", "queued (one running): RSS", b, o, (b - o) * 1024 / q }'
+awk -v b="$1" -v o="$3" -v q="$Q" 'BEGIN { printf "%-44s %9d %9d %9.0f B\n", "queued (one running): peak so far", b, o, (b - o) * 1024 / q }'
+awk -v b="$f_big" -v o="$f_one" -v q="$Q" 'BEGIN { printf "%-44s %9d %9d %9.0f B\n", "whole run (virtual clock): peak", b, o, (b - o) * 1024 / q }'
