@@ -8,9 +8,9 @@ CC       ?= cc
 PREFIX   ?= /usr/local
 OPT      ?= -O2
 PKGS     := lua5.4 libcurl jansson libcrypto
-CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g $(OPT) -fPIC \
+CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g $(OPT) -fPIC -pthread \
             $(shell pkg-config --cflags $(PKGS))
-LDLIBS   += $(shell pkg-config --libs $(PKGS)) -lm
+LDLIBS   += $(shell pkg-config --libs $(PKGS)) -lm -pthread
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 BUILD    ?= build
@@ -43,7 +43,7 @@ $(BINDIR)/cx: $(BUILD)/obj/main.o $(BIND_OBJS) $(LIB_OBJS) | $(BINDIR)
 
 # The same native code as a Lua C module, for `require "cx"` from any Lua 5.4 (and the busted specs).
 $(BUILD)/lib/cx/core.so: $(BIND_OBJS) $(LIB_OBJS) | $(BUILD)/lib/cx
-	$(CC) $(CFLAGS) -shared -o $@ $^ $(shell pkg-config --libs libcurl jansson libcrypto) -lm
+	$(CC) $(CFLAGS) -shared -o $@ $^ $(shell pkg-config --libs libcurl jansson libcrypto) -lm -pthread
 
 $(BUILD)/tests/test_lua_%: tests/native/test_lua_%.c $(BIND_OBJS) $(LIB_OBJS) $(TEST_HELPERS) | $(BUILD)/tests
 	$(CC) $(CFLAGS) -Itests/native -Inative -o $@ $^ $(LDLIBS)
@@ -81,9 +81,9 @@ lint: deps
 # The whole suite under AddressSanitizer + UBSan, in its own build tree.
 asan: deps
 	$(MAKE) --no-print-directory BUILD=build/asan BINDIR=build/asan/bin CC=clang OPT="-O1 $(SANFLAGS)" \
-	    LDLIBS="$(SANFLAGS) $(shell pkg-config --libs $(PKGS)) -lm" test-native
+	    LDLIBS="$(SANFLAGS) $(shell pkg-config --libs $(PKGS)) -lm -pthread" test-native
 	$(MAKE) --no-print-directory BUILD=build/asan BINDIR=build/asan/bin CC=clang OPT="-O1 $(SANFLAGS)" \
-	    LDLIBS="$(SANFLAGS) $(shell pkg-config --libs $(PKGS)) -lm" build/asan/bin/cx
+	    LDLIBS="$(SANFLAGS) $(shell pkg-config --libs $(PKGS)) -lm -pthread" build/asan/bin/cx
 	$(MAKE) --no-print-directory all fixtures
 	CX_TEST_BIN=$(CURDIR)/build/asan/bin/cx ASAN_OPTIONS=detect_leaks=0 $(BUSTED) --output=utfTerminal
 

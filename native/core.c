@@ -20,6 +20,8 @@ static const binding bindings[] = {
     {"runlog", cx_lua_open_runlog},
     {"loop", cx_lua_open_loop},
     {"envelope", cx_lua_open_envelope},
+    {"atomicfile", cx_lua_open_atomicfile},
+    {"sandbox", cx_lua_open_sandbox},
     {"signals", cx_lua_open_signals},
     {"sched", cx_lua_open_sched},
 };

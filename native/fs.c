@@ -108,8 +108,7 @@ static int write_all(int fd, const char *data, size_t len)
     return 0;
 }
 
-/* Makes the rename itself durable; failure here does not undo the replacement, so it is ignored. */
-static void sync_parent_dir(const char *path)
+void cx_fs_sync_parent_dir(const char *path)
 {
     const char *slash = strrchr(path, '/');
     char dir[PATH_MAX];
@@ -172,7 +171,7 @@ int cx_fs_write_atomic(const char *path, const void *data, size_t len, char *err
         return fail(e, what, path, err, errlen);
     }
     free(tmp);
-    sync_parent_dir(path);
+    cx_fs_sync_parent_dir(path);
     return CX_FS_OK;
 }
 

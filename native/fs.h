@@ -24,6 +24,10 @@ typedef struct cx_fs_info {
     int64_t mtime; /* seconds since the epoch */
 } cx_fs_info;
 
+/* fsync of the directory holding path, so a rename or link in it is durable. Failures are ignored:
+ * they cannot undo what was renamed. */
+void cx_fs_sync_parent_dir(const char *path);
+
 /* "not_found", "permission", "io", "invalid", "nomem" (for the Lua error class). */
 const char *cx_fs_status_class(int status);
 

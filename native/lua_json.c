@@ -70,6 +70,19 @@ static void push_value(lua_State *L, json_t *v, int depth)
     }
 }
 
+int cx_lua_json_push_decoded(lua_State *L, const char *s, size_t len)
+{
+    json_error_t err;
+    json_t *root = json_loadb(s, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
+    if (!root) {
+        lua_pushnil(L);
+        return 0;
+    }
+    push_value(L, root, 0);
+    json_decref(root);
+    return 1;
+}
+
 /* json.decode(text) -> value | nil, message */
 static int l_decode(lua_State *L)
 {

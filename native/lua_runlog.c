@@ -1,7 +1,11 @@
 /* Lua binding: the run log (native/runlog.c) as `require("cx.core").runlog`.
  *
  *   runlog.append(path, line)  -> true | nil, message, class ("io" | "invalid_row")
- *   runlog.tail(path, n)       -> lines, {torn=bool, bytes_read=int} | nil, message, class
+ *   runlog.tail(path, n [, before]) -> lines, {torn=bool, bytes_read=int, offsets={int...}}
+ *       | nil, message, class   (before: only the part of the file before that byte offset;
+ *       offsets: each line's first byte)
+ *   runlog.line_numbers(path, offsets) -> the 1-based line number of the row at each (ascending)
+ *                                 byte offset | nil, message, class
  *   runlog.lines(path [, off]) -> iterator of lineno, text, torn, offset | nil, message, class
  *   runlog.size(path)          -> bytes | nil, message, class
  *   runlog.lock(path)          -> handle | nil, message, class: the writers' exclusive lock, held
@@ -67,9 +71,11 @@ static int l_tail(lua_State *L)
     const char *path = luaL_checkstring(L, 1);
     lua_Integer n = luaL_checkinteger(L, 2);
     luaL_argcheck(L, n >= 0, 2, "must not be negative");
+    lua_Integer before = luaL_optinteger(L, 3, -1);
     cx_runlog_tail_result t;
     char err[512];
-    int rc = cx_runlog_tail(path, (size_t)n, 0, &t, err, sizeof err);
+    int rc = cx_runlog_tail_before(path, before < 0 ? UINT64_MAX : (uint64_t)before, (size_t)n, 0,
+                                   &t, err, sizeof err);
     if (rc != CX_RUNLOG_OK) {
         cx_runlog_tail_free(&t);
         return push_fail(L, rc, err);
@@ -80,13 +86,46 @@ static int l_tail(lua_State *L)
         lua_pushlstring(L, t.lines[i].text, t.lines[i].len);
         lua_rawseti(L, -2, (lua_Integer)i + 1);
     }
-    lua_createtable(L, 0, 2);
+    lua_createtable(L, 0, 3);
     lua_pushboolean(L, t.torn);
     lua_setfield(L, -2, "torn");
     lua_pushinteger(L, (lua_Integer)t.bytes_read);
     lua_setfield(L, -2, "bytes_read");
+    lua_createtable(L, t.count > (size_t)INT32_MAX ? 0 : (int)t.count, 0);
+    for (size_t i = 0; i < t.count; i++) {
+        lua_pushinteger(L, (lua_Integer)t.lines[i].offset);
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    lua_setfield(L, -2, "offsets");
     cx_runlog_tail_free(&t);
     return 2;
+}
+
+static int l_line_numbers(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    luaL_checktype(L, 2, LUA_TTABLE);
+    size_t n = (size_t)lua_rawlen(L, 2);
+    uint64_t *buf = lua_newuserdatauv(L, 2 * (n ? n : 1) * sizeof(uint64_t), 0); /* freed by GC */
+    uint64_t *offsets = buf, *lines = buf + n;
+    for (size_t i = 0; i < n; i++) {
+        lua_rawgeti(L, 2, (lua_Integer)i + 1);
+        lua_Integer v = lua_tointeger(L, -1);
+        luaL_argcheck(L, lua_isinteger(L, -1) && v >= 0, 2,
+                      "offsets must be non-negative integers");
+        offsets[i] = (uint64_t)v;
+        lua_pop(L, 1);
+    }
+    char err[512];
+    int rc = cx_runlog_line_numbers(path, offsets, n, lines, err, sizeof err);
+    if (rc != CX_RUNLOG_OK)
+        return push_fail(L, rc, err);
+    lua_createtable(L, (int)n, 0);
+    for (size_t i = 0; i < n; i++) {
+        lua_pushinteger(L, (lua_Integer)lines[i]);
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    return 1;
 }
 
 /* The reader lives in a userdata so that __gc / __close close the file of an abandoned loop. */
@@ -232,8 +271,10 @@ int cx_lua_open_runlog(lua_State *L)
         lua_setfield(L, -2, "__index");
     }
     lua_pop(L, 1);
-    static const luaL_Reg fns[] = {{"append", l_append}, {"tail", l_tail}, {"lines", l_lines},
-                                   {"size", l_size},     {"lock", l_lock}, {NULL, NULL}};
+    static const luaL_Reg fns[] = {
+        {"append", l_append}, {"tail", l_tail}, {"line_numbers", l_line_numbers},
+        {"lines", l_lines},   {"size", l_size}, {"lock", l_lock},
+        {NULL, NULL}};
     luaL_newlib(L, fns);
     return 1;
 }

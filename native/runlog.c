@@ -221,6 +221,54 @@ int cx_runlog_size(const char *path, uint64_t *size, char *errbuf, size_t errlen
     return CX_RUNLOG_OK;
 }
 
+int cx_runlog_line_numbers(const char *path, const uint64_t *offsets, size_t n, uint64_t *lines,
+                           char *errbuf, size_t errlen)
+{
+    for (size_t i = 1; i < n; i++)
+        if (offsets[i] < offsets[i - 1])
+            return fail(errbuf, errlen, CX_RUNLOG_EINVAL,
+                        "line numbers of %s: offsets not ascending", path);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return os_fail(errbuf, errlen, errno, "open", path);
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        int rc = fail(errbuf, errlen, CX_RUNLOG_EIO, "cannot read %s: not a regular file", path);
+        close(fd);
+        return rc;
+    }
+    char buf[1 << 16];
+    uint64_t done = 0, count = 0;
+    size_t next = 0;
+    while (next < n) {
+        if (offsets[next] <= done) { /* counted up to here: its number is known */
+            lines[next++] = count + 1;
+            continue;
+        }
+        size_t want = sizeof buf;
+        if (offsets[next] - done < want)
+            want = (size_t)(offsets[next] - done);
+        ssize_t got = pread(fd, buf, want, (off_t)done);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            int rc = os_fail(errbuf, errlen, errno, "read", path);
+            close(fd);
+            return rc;
+        }
+        if (got == 0) { /* the file is shorter: the rest lie past its end */
+            while (next < n)
+                lines[next++] = count + 1;
+            break;
+        }
+        for (const char *p = buf, *end = buf + got; (p = memchr(p, '\n', (size_t)(end - p))); p++)
+            count++;
+        done += (uint64_t)got;
+    }
+    close(fd);
+    return CX_RUNLOG_OK;
+}
+
 /* ---------------------------------------------------------------------------------------------- */
 /* Readers */
 
@@ -245,7 +293,8 @@ static int reader_lock(int fd)
 /* Open for reading and note the size under a shared lock, so the snapshot ends on a row boundary:
  * appenders hold the exclusive lock for the whole of their write. A file system without flock only
  * loses that guarantee. */
-static int open_snapshot(const char *path, int *fd_out, uint64_t *size, char *errbuf, size_t errlen)
+int cx_runlog_open_snapshot(const char *path, int *fd_out, uint64_t *size, char *errbuf,
+                            size_t errlen)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -268,7 +317,7 @@ static int open_snapshot(const char *path, int *fd_out, uint64_t *size, char *er
     return CX_RUNLOG_OK;
 }
 
-static int read_exact(int fd, char *p, size_t len, uint64_t off)
+int cx_runlog_read_exact(int fd, char *p, size_t len, uint64_t off)
 {
     while (len > 0) {
         ssize_t n = pread(fd, p, len, (off_t)off);
@@ -364,7 +413,7 @@ static int tail_scan_lines(tail_scan *s, int fd, size_t n, size_t block, cx_runl
             size_t k = s->cur < block ? (size_t)s->cur : block;
             if (tail_grow(s, k) != 0)
                 return fail(errbuf, errlen, CX_RUNLOG_NOMEM, "out of memory reading %s", path);
-            if (read_exact(fd, s->buf + s->start - k, k, s->cur - k) != 0)
+            if (cx_runlog_read_exact(fd, s->buf + s->start - k, k, s->cur - k) != 0)
                 return os_fail(errbuf, errlen, errno, "read", path);
             s->start -= k;
             s->cur -= k;
@@ -406,13 +455,21 @@ static void tail_finish(tail_scan *s, cx_runlog_tail_result *out)
 int cx_runlog_tail(const char *path, size_t n, size_t block_size, cx_runlog_tail_result *out,
                    char *errbuf, size_t errlen)
 {
+    return cx_runlog_tail_before(path, UINT64_MAX, n, block_size, out, errbuf, errlen);
+}
+
+int cx_runlog_tail_before(const char *path, uint64_t before, size_t n, size_t block_size,
+                          cx_runlog_tail_result *out, char *errbuf, size_t errlen)
+{
     memset(out, 0, sizeof *out);
     size_t block = block_size ? block_size : DEFAULT_BLOCK;
     int fd;
     tail_scan s = {0};
-    int rc = open_snapshot(path, &fd, &s.size, errbuf, errlen);
+    int rc = cx_runlog_open_snapshot(path, &fd, &s.size, errbuf, errlen);
     if (rc != CX_RUNLOG_OK)
         return rc;
+    if (before < s.size)
+        s.size = before;
     s.cur = s.size;
     if (n > 0 && s.size > 0) {
         s.cap = block;
@@ -456,7 +513,7 @@ struct cx_runlog_reader {
 static int reader_open_file(cx_runlog_reader *r, int locked_fd, char *errbuf, size_t errlen)
 {
     if (locked_fd < 0)
-        return open_snapshot(r->path, &r->fd, &r->end, errbuf, errlen);
+        return cx_runlog_open_snapshot(r->path, &r->fd, &r->end, errbuf, errlen);
     struct stat st;
     if (fstat(locked_fd, &st) != 0)
         return os_fail(errbuf, errlen, errno, "stat", r->path);

@@ -35,6 +35,15 @@ int cx_runlog_lock(const char *path, int *fd, char *errbuf, size_t errlen);
 /* Release the lock (closes fd; -1 is ignored). */
 void cx_runlog_unlock(int fd);
 
+/* Open path for reading as a snapshot: its size is noted under a brief shared lock (waiting at
+ * most about 2 s for an appender), so reading up to *size sees whole rows only. A path that is not
+ * a regular file is refused (CX_RUNLOG_EIO). The caller closes *fd. */
+int cx_runlog_open_snapshot(const char *path, int *fd, uint64_t *size, char *errbuf, size_t errlen);
+
+/* pread exactly len bytes at off (retrying short reads): 0, or -1 with errno (EIO when the file
+ * ends before: a run log is append-only, so it shrank under us). */
+int cx_runlog_read_exact(int fd, char *p, size_t len, uint64_t off);
+
 /* The file's size in bytes. */
 int cx_runlog_size(const char *path, uint64_t *size, char *errbuf, size_t errlen);
 
@@ -61,7 +70,17 @@ typedef struct cx_runlog_tail_result {
  */
 int cx_runlog_tail(const char *path, size_t n, size_t block_size, cx_runlog_tail_result *out,
                    char *errbuf, size_t errlen);
+/* The same over the part of the file before byte offset `before` (a line's start, as a line's
+ * offset field gives it): a reader walks back through a log batch by batch. */
+int cx_runlog_tail_before(const char *path, uint64_t before, size_t n, size_t block_size,
+                          cx_runlog_tail_result *out, char *errbuf, size_t errlen);
 void cx_runlog_tail_free(cx_runlog_tail_result *t);
+
+/* The 1-based line numbers of the rows starting at byte offsets[0..n) (ascending) of path: one
+ * pass counting '\n' up to the last offset (an offset past the end gets the line after the last).
+ * The cost is linear in the last offset, so callers bound it. */
+int cx_runlog_line_numbers(const char *path, const uint64_t *offsets, size_t n, uint64_t *lines,
+                           char *errbuf, size_t errlen);
 
 /* The forward reader: every physical line from a start offset to the end of the file (blank lines
  * included), in bounded memory apart from the longest line. Starting mid-line yields the rest of

@@ -1,4 +1,5 @@
 -- Command safety: which shell commands `cx fix-run` refuses to execute without --unsafe / CXFIX_FORCE=1.
+-- The classes it blocks are listed in docs/policies.md ("command_safety").
 --
 -- check(cmd) -> { blocked = true|false, reason = "<the rule that matched>" | nil, rule = "<id>" | nil }
 --
@@ -157,6 +158,16 @@ rule("rm_broad", "rm -rf on a broad path", function(name, args)
   return recursive and any_broad(operands(args))
 end)
 
+-- Any recursive forced removal, whatever the path (as the reference blocks it): a model that
+-- proposes `rm -rf` gets a human to run it. `rm -r` (no force) and `rm -f` (no recursion) pass.
+local function rm_rf(args)
+  return (has_flag(args, "r", "--recursive") or has_flag(args, "R")) and has_flag(args, "f", "--force")
+end
+
+rule("rm_rf", "rm -rf: recursive forced removal", function(name, args)
+  return name == "rm" and rm_rf(args)
+end)
+
 rule("mkfs", "mkfs formats a filesystem", function(name)
   return name:match("^mkfs") ~= nil or name == "mke2fs" or name == "wipefs" or name == "mkswap"
 end)
@@ -233,6 +244,22 @@ rule("mv_dev_null", "moving files to /dev/null destroys them", function(name, ar
   if name ~= "mv" then return false end
   local ops = operands(args)
   return ops[#ops] == "/dev/null"
+end)
+
+rule("find_exec_rm_rf", "rm -rf: recursive forced removal", function(name, args)
+  if name ~= "find" then return false end
+  for i, a in ipairs(args) do
+    if (a == "-exec" or a == "-execdir" or a == "-ok" or a == "-okdir") and args[i + 1]
+      and args[i + 1]:match("[^/]*$") == "rm" then
+      local rest = {}
+      for j = i + 2, #args do
+        if args[j] == ";" or args[j] == "+" then break end
+        rest[#rest + 1] = args[j]
+      end
+      if rm_rf(rest) then return true end
+    end
+  end
+  return false
 end)
 
 rule("find_delete_broad", "find -delete on a broad path", function(name, args)

@@ -3,7 +3,8 @@
 # otherwise it prints the exact install line and fails.
 set -u
 PKGS="build-essential pkg-config liblua5.4-dev lua5.4 libcurl4-openssl-dev libjansson-dev libssl-dev
-lua-busted lua-argparse lua-check luarocks clang clang-format libclang-rt-14-dev jq curl git valgrind time"
+lua-busted lua-argparse lua-check luarocks clang clang-format libclang-rt-14-dev jq curl git valgrind time
+zsh fish"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -2,7 +2,8 @@
 # `make fuzz`: builds a libFuzzer target with ASan + UBSan (clang), runs it for FUZZ_SECONDS
 # (default 60) and prints the number of runs and the findings. Exits 1 on a finding.
 # FUZZ_TARGET picks native/fuzz_<target>.c (default envelope: seeded from the envelope corpus
-# tests/fixtures/envelopes/cases.json and the codex captures; logcheck also works, unseeded).
+# tests/fixtures/envelopes/cases.json and the codex captures; logcheck: seeded from the broken-log
+# corpus tests/fixtures/logs/).
 #   FUZZ_SECONDS=600 make fuzz    FUZZ_JOBS=4 make fuzz (parallel)    FUZZ_TARGET=logcheck make fuzz
 # The corpus grows in build/fuzz/<target>/corpus across runs; crashes land in .../findings.
 set -u
@@ -17,9 +18,12 @@ CC=${FUZZ_CC:-clang}
 mkdir -p "$OUT/corpus" "$OUT/seeds" "$OUT/findings"
 
 flags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
+# The log checker's target also drives the whole-file validator (threads, pread).
+extra=""
+[ "$TARGET" = logcheck ] && extra="native/logvalidate.c native/runlog.c -Itests/native -pthread"
 # shellcheck disable=SC2086
 $CC $flags -std=c11 -D_GNU_SOURCE -Inative $(pkg-config --cflags jansson) -o "$OUT/fuzz_$TARGET" \
-    "native/fuzz_$TARGET.c" "native/$TARGET.c" native/buf.c native/json_write.c \
+    "native/fuzz_$TARGET.c" "native/$TARGET.c" native/buf.c native/json_write.c $extra \
     $(pkg-config --libs jansson) -lm ||
     { echo "fuzz: build failed (needs clang and libclang-rt-14-dev)" >&2; exit 1; }
 
@@ -43,6 +47,12 @@ if [ "$TARGET" = envelope ] && [ -f "$cases" ]; then
         [ -f "$f" ] || continue
         { printf '\003'; cat "$f"; } >"$OUT/seeds/codex.$(basename "$f")"
         { printf '\002'; cat "$f"; } >"$OUT/seeds/jsonl.$(basename "$f")"
+    done
+fi
+# Log seeds: the broken-log corpus, each file whole (lines and the file as a log).
+if [ "$TARGET" = logcheck ]; then
+    for f in tests/fixtures/logs/*.jsonl; do
+        [ -f "$f" ] && cp "$f" "$OUT/seeds/"
     done
 fi
 n=$(find "$OUT/seeds" -type f | wc -l)

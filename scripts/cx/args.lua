@@ -20,6 +20,15 @@ function args.parse(parser, argv)
   return nil, 2
 end
 
+--- Whether argv asks for help: `--help` or `-h` first, or (anywhere = true) anywhere. Commands that
+--- take another command's arguments look at the first only.
+function args.asks_help(argv, anywhere)
+  for i = 1, anywhere and #argv or math.min(1, #argv) do
+    if argv[i] == "--help" or argv[i] == "-h" then return true end
+  end
+  return false
+end
+
 --- A positive integer from a flag or positional value, or nil.
 function args.positive_int(text)
   if type(text) ~= "string" or not text:match("^%d+$") then return nil end

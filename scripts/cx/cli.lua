@@ -1,16 +1,10 @@
 --- The cx command line: global flags, `help`, and dispatch to the command modules.
 local core = require "cx.core"
-local registry = require "cx.commands"
+local registry = require "cx.registry"
 
 local cli = {}
 
-local function find_command(name)
-  name = registry.aliases[name] or name
-  for _, c in ipairs(registry.list) do
-    if c.name == name then return c end
-  end
-  return nil
-end
+local find_command = registry.find
 
 local function usage_text()
   local lines = {
@@ -23,17 +17,24 @@ local function usage_text()
     "Commands:",
   }
   local width = 0
-  for _, c in ipairs(registry.list) do width = math.max(width, #c.name) end
-  for _, c in ipairs(registry.list) do
+  for _, c in ipairs(registry.commands()) do width = math.max(width, #c.name) end
+  for _, c in ipairs(registry.commands()) do
     lines[#lines + 1] = string.format("  %-" .. width .. "s  %s", c.name, c.summary)
   end
   lines[#lines + 1] = ""
+  lines[#lines + 1] = "The earlier cx* names (cxmetrics, cxstate, ...) still work: 'cx routes' lists them."
+  lines[#lines + 1] = "Shell completion: cx completion bash|zsh|fish."
   lines[#lines + 1] = "Exit codes: 0 ok, 1 failure or failed gate, 2 usage error."
   return table.concat(lines, "\n") .. "\n"
 end
 
 local function unknown(name)
-  io.stderr:write("cx: unknown command '", name, "' (run 'cx --help' for the list)\n")
+  local guess = registry.suggest_command(name)
+  if guess then
+    io.stderr:write("cx: unknown command '", name, "' (did you mean '", guess, "'?)\n")
+  else
+    io.stderr:write("cx: unknown command '", name, "' (run 'cx --help' for the list)\n")
+  end
   return 2
 end
 
@@ -66,9 +67,15 @@ local function dispatch(argv)
     end
     local c = find_command(topic)
     if not c then return unknown(topic) end
+    -- a command whose arguments may themselves be "--help" (supports) gives its help text this way
+    local m = require(c.module)
+    if m.help then
+      io.stdout:write(m.help(c.name))
+      return 0
+    end
     local rest = { "--help" }
     for i = 3, #argv do rest[#rest + 1] = argv[i] end
-    return require(c.module).run(rest) or 0
+    return require(c.module).run(rest, c.name) or 0
   end
   if name:sub(1, 1) == "-" then
     io.stderr:write("cx: unknown option '", name, "' (run 'cx --help' for usage)\n")

@@ -51,7 +51,7 @@ function M.result_fields(r)
     schema_valid = r.ok, schema_ok = r.ok,
     failure_class = r.ok and json.null or r.class,
     http_status = r.http_status or json.null,
-    retry_after_ms = r.retry_after_ms or json.null,
+    retry_after_ms = r.retry_after_ms, -- an optional key: only on a failure that said when to retry
   }
   if not r.ok then
     f.schema_reason = r.reason
@@ -104,8 +104,9 @@ local function write_row(tool, fields, result, started)
   return row
 end
 
---- Run a captured command's output through the adapter. opts = {tool, mode, argv}.
---- Returns {result, exit_code (the captured command's), row, descriptor}.
+--- Run a captured command's output through the adapter. opts = {tool, mode, argv, make_prompt?}:
+--- make_prompt(capture, argv) builds the prompt around the capture (default: the captured text).
+--- Returns {result, exit_code (the captured command's), row, descriptor, message (on failure)}.
 function M.run_captured(opts)
   local started = core.loop.monotonic_ms()
   local d = M.descriptor()
@@ -118,7 +119,7 @@ function M.run_captured(opts)
     })
   else
     merge(fields, cap.fields)
-    result = ask(d, fields, cap.text, opts.mode)
+    result = ask(d, fields, opts.make_prompt and opts.make_prompt(cap, opts.argv) or cap.text, opts.mode)
   end
   local row = write_row(opts.tool, fields, result, started)
   return { result = result, exit_code = cap and cap.exit_code or 1, row = row, descriptor = d }

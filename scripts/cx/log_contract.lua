@@ -1,7 +1,11 @@
 --- The run-log row contract (`runs.jsonl`): the reference's 82 keys in declaration order with their
 --- types, the 33 keys `logs validate --strict` and `logs stats` require, the legacy key pairs, and
---- the keys cx adds. New keys are additive: rows cx writes carry 94 keys, the 82 plus the 12 of
---- ADDED below.
+--- the keys cx adds. New keys are additive: rows cx writes carry 85 keys, the 82 plus `adapter_id`,
+--- `failure_class` and `http_status`; a few more are typed here but written only on the rows they
+--- concern (OPTIONAL_KEYS). Also the value rules `logs validate` checks: enums, formats, non-blank
+--- keys and the consistency rules between keys.
+local json = require "cx.json"
+
 local M = {}
 
 --- The reference's 82 keys in declaration order (the order `logs migrate` writes) and each key's
@@ -94,24 +98,29 @@ local DECLARED = {
 --- Keys cx adds to the reference's 82 (additive: readers of either implementation ignore them).
 --- adapter_id: a stable digest of the adapter's normalized configuration (`<adapter>-<12 hex>`,
 --- docs/adapters.md); failure_class: the one named failure class of a failed run (null on success);
---- http_status: the HTTP status of an HTTP adapter's last response; retry_after_ms: the provider's
---- reset hint (Retry-After, x-ratelimit-reset-*). The scheduler's (docs/runlog.md): run_id (one per
---- run-all or task run, on every row it writes), wave (the task's plan wave), attempt_started_ms
---- and attempt_finished_ms (epoch ms), run_offset_ms (from the run's start to the attempt's),
---- backend_moved_from (the backend an auto task left because it was parked), and on the run-all
---- summary row run_all_skipped (dependents of failed tasks) and run_all_not_run (left pending by a
---- stop: a signal or a halt).
+--- http_status: the HTTP status of an HTTP adapter's last response.
 local ADDED = {
   { "adapter_id", "str|null" },
   { "failure_class", "str|null" },
   { "http_status", "u64|null" },
-  { "retry_after_ms", "u64|null" },
-  { "run_id", "str|null" },
-  { "wave", "u32|null" },
+}
+
+--- Keys written only on the rows they concern (absent elsewhere), typed like the others:
+--- wave, attempt_started_ms, attempt_finished_ms (epoch ms), run_offset_ms (from the run's start)
+--- and backend_moved_from on the scheduler's attempt rows, run_id on every row of a `task run` or
+--- `run-all` (its summary row too), run_all_skipped and run_all_not_run on the run-all summary row,
+--- retry_after_ms on a failure that said when the provider resets (docs/runlog.md);
+--- legacy_fields on rows `logs migrate` rewrote, holding the original value of every key it could
+--- not keep as it was (docs/logs.md).
+local OPTIONAL = {
+  { "wave", "u64|null" },
   { "attempt_started_ms", "u64|null" },
   { "attempt_finished_ms", "u64|null" },
+  { "run_id", "str|null" },
+  { "legacy_fields", "object|null" },
   { "run_offset_ms", "u64|null" },
   { "backend_moved_from", "str|null" },
+  { "retry_after_ms", "u64|null" },
   { "run_all_skipped", "u64|null" },
   { "run_all_not_run", "u64|null" },
 }
@@ -143,10 +152,48 @@ for _, t in ipairs({
   M.SCHEMA_TOOLS[t] = true
 end
 
-M.KEYS = {}       -- the reference's 82, declaration order
-M.ADDED_KEYS = {} -- cx's additions
-M.ROW_KEYS = {}   -- what cx writes: KEYS then ADDED_KEYS (94)
-M.TYPES = {}      -- key -> type string
+--- Keys that must be RFC 3339 timestamps, and class names ([a-z][a-z0-9_]*).
+M.FORMATS = { timestamp = "timestamp", ts = "timestamp", failure_class = "ident" }
+
+--- The values a key may take (beyond null where its type allows it). Values the reference or cx
+--- write; a package that writes a new value adds it here.
+M.ENUMS = {
+  scope = { "repo", "global" },
+  backend_used = { "codex", "ollama" },
+  llm_backend = { "codex", "ollama" },
+  backend_selected = { "codex", "ollama" },
+  backend_moved_from = { "codex", "ollama" },
+  adapter_type = { "codex-cli", "ollama-cli", "mock", "http-stub", "http-curl" },
+  provider_transport = { "process", "mock", "http" },
+  provider_status = { "stable", "experimental", "stub_unimplemented" },
+  http_provider_format = { "text", "json", "jsonl", "openai", "ollama" },
+  http_parser_mode = { "envelope", "json_payload", "jsonl_passthrough", "openai_chat", "openai_sse",
+    "ollama_native", "ollama_ndjson" },
+  route_policy = { "latency", "quality", "cost", "balanced", "quota_saver" },
+  route_reason = { "codex_selected", "ollama_selected", "ollama_selected_model_unset" },
+  clip_mode = { "head", "tail", "smart" },
+}
+
+--- Consistency between keys of one row, checked when both are set (not null, right type):
+--- equal: the same value; le: integers, a <= b; map: a's value decides b's.
+M.CONSISTENCY = {
+  { kind = "equal", a = "timestamp", b = "ts" },
+  { kind = "equal", a = "command", b = "tool" },
+  { kind = "equal", a = "backend_used", b = "llm_backend" },
+  { kind = "equal", a = "schema_valid", b = "schema_ok" },
+  { kind = "equal", a = "prompt_sha256", b = "prompt_sha256_filtered" },
+  { kind = "le", a = "effective_input_tokens", b = "input_tokens" },
+  { kind = "le", a = "attempt_started_ms", b = "attempt_finished_ms" },
+  { kind = "map", a = "adapter_type", b = "provider_transport", map = {
+    { "codex-cli", "process" }, { "ollama-cli", "process" }, { "mock", "mock" },
+    { "http-stub", "http" }, { "http-curl", "http" } } },
+}
+
+M.KEYS = {}          -- the reference's 82, declaration order
+M.ADDED_KEYS = {}    -- cx's additions written on every row
+M.ROW_KEYS = {}      -- what cx writes: KEYS then ADDED_KEYS (85)
+M.OPTIONAL_KEYS = {} -- typed keys written only on the rows they concern
+M.TYPES = {}         -- key -> type string
 for _, kt in ipairs(DECLARED) do
   M.KEYS[#M.KEYS + 1] = kt[1]
   M.ROW_KEYS[#M.ROW_KEYS + 1] = kt[1]
@@ -155,6 +202,10 @@ end
 for _, kt in ipairs(ADDED) do
   M.ADDED_KEYS[#M.ADDED_KEYS + 1] = kt[1]
   M.ROW_KEYS[#M.ROW_KEYS + 1] = kt[1]
+  M.TYPES[kt[1]] = kt[2]
+end
+for _, kt in ipairs(OPTIONAL) do
+  M.OPTIONAL_KEYS[#M.OPTIONAL_KEYS + 1] = kt[1]
   M.TYPES[kt[1]] = kt[2]
 end
 
@@ -167,6 +218,7 @@ function M.value_matches(value, type_string)
   if base == "any" then return true end
   if base == "str" then return type(value) == "string" end
   if base == "bool" then return type(value) == "boolean" end
+  if base == "object" then return type(value) == "table" and not json.is_array(value) end
   if base == "u64" or base == "u32" then
     if math.type(value) ~= "integer" or value < 0 then return false end
     return base == "u64" or value <= U32_MAX
@@ -181,6 +233,29 @@ function M.check_type(key, value)
   return M.value_matches(value, t)
 end
 
-M.null = require("cx.json").null
+M.null = json.null
+
+--- The contract as the native checker takes it (cx.core.logcheck.contract): every typed key
+--- (ROW_KEYS then OPTIONAL_KEYS) with its type, nullability, format, enum and non-blank flag.
+--- The 33 strict keys accept null whatever their type: the reference's strict contract asks for
+--- the key only ("a row with exactly the 33 keys, many null, passes --strict").
+function M.native_spec()
+  local non_blank, strict = {}, {}
+  for _, k in ipairs(M.NON_BLANK_KEYS) do non_blank[k] = true end
+  for _, k in ipairs(M.STRICT_KEYS) do strict[k] = true end
+  local fields = {}
+  local function add(k)
+    local t = M.TYPES[k]
+    fields[#fields + 1] = { key = k, type = t:match("^%w+"),
+      nullable = t:find("|null", 1, true) ~= nil or strict[k] == true,
+      non_blank = non_blank[k] or false, format = M.FORMATS[k], enum = M.ENUMS[k] }
+  end
+  for _, k in ipairs(M.ROW_KEYS) do add(k) end
+  for _, k in ipairs(M.OPTIONAL_KEYS) do add(k) end
+  local pairs_ = {}
+  for _, p in ipairs(M.LEGACY_PAIRS) do pairs_[#pairs_ + 1] = { p[1], p[2] } end
+  return { fields = fields, strict = M.STRICT_KEYS, legacy_pairs = pairs_,
+    modern = { "execution_id", "timestamp" }, id = "execution_id", rules = M.CONSISTENCY }
+end
 
 return M

@@ -210,8 +210,8 @@ end
 
 --- The decoded values of the last n non-blank lines that parse as JSON (the tolerant reader of
 --- the reference: non-objects count, unparseable lines are skipped and counted). Reads only the
---- tail of the file. Returns rows (file order), info {log_file, exists, skipped, torn}; or nil,
---- message.
+--- tail of the file. Returns rows (file order), info {log_file, exists, skipped, torn, offsets =
+--- {byte offset of each row's line}}; or nil, message.
 function runlog.read_window(n, path)
   local file, err = log_path(path)
   if not file then return nil, err end
@@ -230,20 +230,30 @@ function runlog.read_window(n, path)
       end
       return nil, meta_or_err
     end
-    local rows, skipped = {}, 0
+    local rows, offsets, skipped = {}, {}, 0
+    local line_offsets = meta_or_err and meta_or_err.offsets or {}
     for i = #lines, 1, -1 do
       if #rows == n then break end
       local v = utf8.len(lines[i]) and json.decode(lines[i])
-      if v == nil then skipped = skipped + 1 else rows[#rows + 1] = v end
+      if v == nil then
+        skipped = skipped + 1
+      else
+        rows[#rows + 1] = v
+        offsets[#rows] = line_offsets[i]
+      end
     end
     -- Fewer rows than asked while the tail was full: unparseable lines took places; read further.
     if #rows < n and #lines == fetch and skipped > 0 then
       fetch = fetch + (n - #rows) * 2
     else
-      local ordered = {}
-      for i = #rows, 1, -1 do ordered[#ordered + 1] = rows[i] end
+      local ordered, ordered_offsets = {}, {}
+      for i = #rows, 1, -1 do
+        ordered[#ordered + 1] = rows[i]
+        ordered_offsets[#ordered] = offsets[i]
+      end
       info.skipped = skipped
       info.torn = meta_or_err and meta_or_err.torn or false
+      info.offsets = ordered_offsets
       return ordered, info
     end
   end

@@ -49,7 +49,11 @@ static const char *basics =
     "lines, info = rl.tail(p, 1)\n"
     "assert(#lines == 1 and lines[1] == '{\"b\":2}' and info.bytes_read == 16)\n"
     "lines = rl.tail(p, 0)\n"
-    "assert(#lines == 0)\n";
+    "assert(#lines == 0)\n"
+    "lines, info = rl.tail(p, 5)\n"
+    "assert(info.offsets[1] == 0 and info.offsets[2] == 8)\n"
+    "lines, info = rl.tail(p, 5, 8)\n"
+    "assert(#lines == 1 and lines[1] == '{\"a\":1}' and info.offsets[1] == 0)\n";
 
 static const char *errors =
     "local rl = require('cx.core').runlog\n"

@@ -215,6 +215,32 @@ static void test_tail_cases(void)
     CHECK_INT(cx_runlog_tail(p, 0, 0, &t, errbuf, sizeof errbuf), CX_RUNLOG_OK);
     CHECK_INT(t.count, 0);
     cx_runlog_tail_free(&t);
+
+    /* walking back: only the part before a line's offset, whatever the block size */
+    for (size_t block = 1; block <= 8; block *= 2) {
+        CHECK_INT(cx_runlog_tail_before(p, 13, 10, block, &t, errbuf, sizeof errbuf), CX_RUNLOG_OK);
+        CHECK_INT(t.count, 2);
+        if (t.count == 2) {
+            CHECK_STR(t.lines[0].text, "one");
+            CHECK_STR(t.lines[1].text, "two");
+            CHECK_INT(t.lines[1].offset, 5);
+        }
+        CHECK_INT(t.torn, 0);
+        cx_runlog_tail_free(&t);
+        CHECK_INT(cx_runlog_tail_before(p, 5, 1, block, &t, errbuf, sizeof errbuf), CX_RUNLOG_OK);
+        CHECK_INT(t.count, 1);
+        if (t.count == 1)
+            CHECK_STR(t.lines[0].text, "one");
+        cx_runlog_tail_free(&t);
+        CHECK_INT(cx_runlog_tail_before(p, 0, 3, block, &t, errbuf, sizeof errbuf), CX_RUNLOG_OK);
+        CHECK_INT(t.count, 0);
+        cx_runlog_tail_free(&t);
+    }
+    /* an offset past the end is the end */
+    CHECK_INT(cx_runlog_tail_before(p, 1000, 1, 0, &t, errbuf, sizeof errbuf), CX_RUNLOG_OK);
+    CHECK_INT(t.count, 1);
+    CHECK_INT(t.torn, 1);
+    cx_runlog_tail_free(&t);
 }
 
 /* Only the end of a big file is read. */
@@ -691,6 +717,38 @@ static void test_replace_under_lock(void)
     CHECK_INT(once, REPL_APPENDERS * REPL_ROWS);
 }
 
+/* line_numbers gives the line number of rows from their offsets; a tail row's offset feeds it. */
+static void test_line_numbers(void)
+{
+    const char *path = at("count.jsonl");
+    put(path, "a\n\nbb\nccc\nlast", 15);
+    uint64_t offsets[] = {0, 2, 3, 6, 10, 1000}, lines[6];
+    CHECK_INT(cx_runlog_line_numbers(path, offsets, 6, lines, errbuf, sizeof errbuf), CX_RUNLOG_OK);
+    CHECK_INT(lines[0], 1);
+    CHECK_INT(lines[1], 2); /* the blank line */
+    CHECK_INT(lines[2], 3);
+    CHECK_INT(lines[3], 4);
+    CHECK_INT(lines[4], 5);
+    CHECK_INT(lines[5], 5); /* past the end */
+    cx_runlog_tail_result t;
+    CHECK_INT(cx_runlog_tail(path, 2, 4, &t, errbuf, sizeof errbuf), CX_RUNLOG_OK);
+    CHECK_INT(t.count, 2);
+    if (t.count == 2) {
+        uint64_t offs[2] = {t.lines[0].offset, t.lines[1].offset}, ln[2];
+        CHECK_INT(cx_runlog_line_numbers(path, offs, 2, ln, errbuf, sizeof errbuf), 0);
+        CHECK_INT(ln[0], 4); /* "ccc" */
+        CHECK_INT(ln[1], 5); /* "last" */
+    }
+    cx_runlog_tail_free(&t);
+    uint64_t backwards[] = {5, 1};
+    CHECK_INT(cx_runlog_line_numbers(path, backwards, 2, lines, errbuf, sizeof errbuf),
+              CX_RUNLOG_EINVAL);
+    CHECK_INT(cx_runlog_line_numbers(at("missing"), offsets, 1, lines, errbuf, sizeof errbuf),
+              CX_RUNLOG_ENOENT);
+    CHECK_INT(cx_runlog_line_numbers(tmp, offsets, 1, lines, errbuf, sizeof errbuf), CX_RUNLOG_EIO);
+    CHECK_INT(cx_runlog_line_numbers(path, offsets, 0, lines, errbuf, sizeof errbuf), CX_RUNLOG_OK);
+}
+
 int main(void)
 {
     snprintf(tmp, sizeof tmp, "/tmp/cxrunlog.XXXXXX");
@@ -712,6 +770,7 @@ int main(void)
     test_lock_errors();
     test_lock_blocks_and_reads();
     test_replace_under_lock();
+    test_line_numbers();
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
     if (system(cmd) != 0)

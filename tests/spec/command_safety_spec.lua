@@ -50,13 +50,27 @@ local CASES = {
   { "mv important.db /dev/null", "moving files to /dev/null destroys them" },
   { "find / -name '*.log' -delete", "find -delete on a broad path" },
   { "find . -delete", "find -delete on a broad path" },
+  -- every recursive forced removal, as the reference blocks it (issue 8): not only broad paths
+  { "rm -rf build/", "rm -rf: recursive forced removal" },
+  { "rm -rf ./node_modules", "rm -rf: recursive forced removal" },
+  { "rm -Rf dist", "rm -rf: recursive forced removal" },
+  { "rm -r -f /tmp/cx-scratch", "rm -rf: recursive forced removal" },
+  { "rm --recursive --force out", "rm -rf: recursive forced removal" },
+  { "rm -fr --verbose cache", "rm -rf: recursive forced removal" },
+  { "/bin/rm -rf x", "rm -rf: recursive forced removal" },
+  { "\\rm -rf x", "rm -rf: recursive forced removal" },
+  { "command rm -rf x", "rm -rf: recursive forced removal" },
+  { "ls | xargs rm -rf", "rm -rf: recursive forced removal" },
+  { "find . -name '*.tmp' -exec rm -rf {} +", "rm -rf: recursive forced removal" },
+  { "make clean; rm -rf build", "rm -rf: recursive forced removal" },
+  { "sh -c 'rm -rf out'", "rm -rf: recursive forced removal" },
   -- allowed
   { "ls -la" },
   { "make test" },
   { "cargo build 2>&1 | tail -n 50" },
-  { "rm -rf build/" },
-  { "rm -rf ./node_modules" },
   { "rm -f /tmp/cx.lock" },
+  { "rm build/a.o build/b.o" },
+  { "find . -name '*.o' -exec rm {} +" },
   { "rm -r target/debug" },
   { "git push origin main" },
   { "git reset HEAD~1" },
@@ -78,11 +92,15 @@ local CASES = {
 
 describe("command_safety policy", function()
   local p = assert(policy.load("command_safety"))
+  -- One sandboxed evaluation classifies every case (policy.map), as fix-run does.
+  local each = {}
+  for i, case in ipairs(CASES) do each[i] = { case[1] } end
+  local verdicts = assert(policy.map(p, "check", each))
 
-  for _, case in ipairs(CASES) do
+  for i, case in ipairs(CASES) do
     local cmd, reason = case[1], case[2]
     it((reason and "blocks " or "allows ") .. cmd, function()
-      local r = assert(policy.call(p, "check", cmd))
+      local r = verdicts[i]
       if reason then
         assert.is_true(r.blocked)
         assert.equal(reason, r.reason)

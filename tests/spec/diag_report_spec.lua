@@ -134,27 +134,39 @@ describe("optimize report", function()
       "timeout_frequency: 75% (3 runs)", "timeout_top_labels:\n- unknown: 3",
       "retry_health: rows_after_retry=2 (50%), success=1 (50%), tasks_recovered=1/2 (50%)",
       "retry_attempt_histogram: 1:2,2:2", "- native: processed/raw=n/a", "cache_trend: n/a",
-      "\nActions:\n- [warning] latency_hotspot: Highest average duration is concentrated on cxo (787ms). -> " ..
-      "cx optimize 200 --json --actions" }) do
+      -- latency_hotspot no longer fires on 787 ms (docs/compat.md); the timeout action does.
+      "\nActions:\n- [warning] timeout_frequency: Timeout frequency is elevated at 75% of runs. -> " ..
+      "cx logs stats 200 --json --strict" }) do
       assert.truthy(text:find(line, 1, true), line)
     end
   end)
 end)
 
 describe("report policies", function()
-  it("let a policy replace the reasons, severity and actions, keeping the defaults for the rest", function()
-    local policy = {
-      reasons = function(m) return { "rows:" .. m.scheduler.window_runs } end,
-      actions = function(reasons)
-        return { { id = reasons[1], severity = "critical", rationale = "r", command = "c" } }
+  local h = require "helpers.cli"
+
+  it("take the repository's rule policy: a replacement changes reasons, severity and actions", function()
+    local dir = h.tmpdir()
+    h.write(dir .. "/scheduler.lua", [[
+return {
+  rules = {
+    { id = "rows", check = function(input)
+        return { reason = "rows:" .. input.metrics.scheduler.window_runs }
       end,
-    }
-    local doc = report.scheduler({ {}, {} }, { window = 2, log_file = "x", actions = true, policy = policy })
+      action = { severity = "critical", rationale = "r", command = "cx diag --json" } },
+  },
+}
+]])
+    h.write(dir .. "/optimize.lua", "return { extends = true, rules = {\n" ..
+      "  { id = 'lean_mode', disabled = true } } }\n")
+    local opts = { window = 2, log_file = "x", actions = true, rules = { policies_dir = dir } }
+    local doc = assert(report.scheduler({ {}, {} }, opts))
     assert.same({ "rows:2" }, doc.severity_reasons)
-    assert.equal("warning", doc.severity)
+    assert.equal("warning", doc.severity) -- no severity() of its own: the highest finding's
     assert.equal("critical", doc.actions[1].severity)
-    local none = { recommendations = function() return {} end }
-    local o = report.optimize({}, { window = 1, log_file = "x", policy = none })
-    assert.same({}, o.recommendations)
+    local o = assert(report.optimize({ { tool = "cxo" } },
+      { window = 1, log_file = "x", rules = { policies_dir = dir } }))
+    assert.same({ "No significant anomalies in this window." }, o.recommendations)
+    h.rm(dir)
   end)
 end)

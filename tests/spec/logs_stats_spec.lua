@@ -123,6 +123,96 @@ describe("cx logs stats", function()
     local r = cx({ "telemetry", "--json" })
     assert.equal(0, r.code)
     assert.equal("cx logs stats: no log file at " .. log .. "\n", r.stdout)
+    r = cx({ "logs", "stats", "--log" })
+    assert.equal(2, r.code)
+    assert.truthy(r.stderr:find("--log needs a PATH", 1, true))
+  end)
+
+  it("--strict fails on a missing or empty log, naming it", function()
+    local r = cx({ "logs", "stats", "--strict" })
+    assert.equal(1, r.code)
+    assert.equal("cx logs stats: no log file at " .. log .. "\n", r.stderr)
+    h.write(log, "\ngarbage\n")
+    r = cx({ "telemetry", "--strict", "--json" })
+    assert.equal(1, r.code)
+    assert.equal(0, json.decode(r.stdout).window_runs)
+    assert.equal("cx logs stats: " .. log .. " holds no rows\n", r.stderr)
+    assert.equal(0, cx({ "telemetry", "--json" }).code)
+  end)
+
+  it("text output carries no control byte from the data", function()
+    h.write(log, two_rows() .. json.encode(with(BASE, { ["k\27[31m"] = 1, provider_transport = "http",
+      http_provider_format = "t\27]0;x\7", http_parser_mode = "\0" })) .. "\n")
+    local r = cx({ "logs", "stats" })
+    assert.equal(0, r.code, r.stderr)
+    assert.falsy(r.stdout:find("[%z\1-\9\11-\31\127]"), "a control byte reached the terminal")
+    assert.truthy(r.stdout:find("format=t\\x1b]0;x\\x07 parser_mode=\\x00 ", 1, true), r.stdout)
+    assert.truthy(r.stdout:find("k\\x1b[31m", 1, true))
+  end)
+
+  it("--log PATH reads another file", function()
+    local other = repo .. "/other.jsonl"
+    h.write(other, two_rows())
+    local d = json.decode(cx({ "logs", "stats", "--json", "--log", other }).stdout)
+    assert.equal(2, d.window_runs)
+    assert.equal(other, d.log_file)
+  end)
+end)
+
+describe("cx.logs.stats.file (streamed)", function()
+  local window = require "cx.logs.window"
+  local runlog = require "cx.runlog"
+  local dir, path
+  before_each(function()
+    dir = h.tmpdir()
+    path = dir .. "/runs.jsonl"
+  end)
+  after_each(function()
+    window.BATCH = 512
+    h.rm(dir)
+  end)
+
+  it("gives the report of the rows the tail reader returns, for any window and batch size", function()
+    math.randomseed(3)
+    local lines = {}
+    for i = 1, 300 do
+      local r = math.random(1, 12)
+      if r == 1 then
+        lines[#lines + 1] = "garbage " .. i
+      elseif r == 2 then
+        lines[#lines + 1] = ""
+      elseif r == 3 then
+        lines[#lines + 1] = "[" .. i .. "]"
+      elseif r == 4 then
+        lines[#lines + 1] = "\255 bad utf-8"
+      else
+        lines[#lines + 1] = json.encode(with(BASE, { execution_id = "e" .. i, retry_attempt = r,
+          task_id = "t" .. (i % 7), timed_out = r == 5, tool = r == 6 and "cxtask_runall" or "cxo",
+          provider_transport = r == 7 and "http" or "process", ["k" .. (i % 40)] = i }))
+      end
+    end
+    h.write(path, table.concat(lines, "\n") .. '\n{"cut":')
+    for _, batch in ipairs({ 1, 3, 512 }) do
+      window.BATCH = batch
+      for _, n in ipairs({ 1, 2, 7, 100, 250, 299, 1000 }) do
+        local rows = assert(runlog.read_window(n, path))
+        local want = json.encode(stats.compute(rows, path))
+        local got = assert(stats.file(path, n))
+        assert.equal(want, json.encode(got), "batch " .. batch .. " window " .. n)
+      end
+    end
+  end)
+
+  it("a missing file, an empty one, one of blank lines", function()
+    local report, info = stats.file(path, 10)
+    assert.is_false(info.exists)
+    assert.equal(0, report.window_runs)
+    h.write(path, "")
+    report, info = stats.file(path, 10)
+    assert.is_true(info.exists)
+    assert.equal(0, report.window_runs)
+    h.write(path, "\n\n  \n")
+    assert.equal(0, (stats.file(path, 10)).window_runs)
   end)
 end)
 

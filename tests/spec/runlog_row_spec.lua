@@ -29,13 +29,10 @@ describe("cx.log_contract", function()
   it("has the 82 keys, the 33 strict keys and adapter_id", function()
     assert.equal(82, #contract.KEYS)
     assert.equal(33, #contract.STRICT_KEYS)
-    assert.equal(94, #contract.ROW_KEYS)
+    assert.equal(85, #contract.ROW_KEYS)
     assert.equal("adapter_id", contract.ROW_KEYS[83])
     assert.equal("failure_class", contract.ROW_KEYS[84])
     assert.equal("http_status", contract.ROW_KEYS[85])
-    -- the scheduler's keys (pkg runall), additive
-    assert.same({ "retry_after_ms", "run_id", "wave", "attempt_started_ms", "attempt_finished_ms", "run_offset_ms",
-      "backend_moved_from", "run_all_skipped", "run_all_not_run" }, { table.unpack(contract.ROW_KEYS, 86, 94) })
     assert.equal("execution_id", contract.KEYS[1])
     assert.equal("run_all_critical_errors", contract.KEYS[82])
     for _, k in ipairs(contract.STRICT_KEYS) do assert.truthy(contract.TYPES[k], k) end
@@ -75,10 +72,12 @@ describe("cx.runlog.row", function()
   it("carries every contract key plus adapter_id, and the reference row's key set", function()
     local row = runlog.row("cxo", {})
     local ks = keys(row)
-    assert.equal(94, #ks)
+    assert.equal(85, #ks)
     for _, k in ipairs(contract.ROW_KEYS) do assert.is_not_nil(row[k], k) end
     local ref = keys(json.decode(REFERENCE_ROW))
-    for _, k in ipairs(contract.ADDED_KEYS) do ref[#ref + 1] = k end
+    ref[#ref + 1] = "adapter_id"
+    ref[#ref + 1] = "failure_class"
+    ref[#ref + 1] = "http_status"
     table.sort(ref)
     assert.same(ref, ks)
     -- encoded: all keys, sorted, compact
@@ -218,7 +217,7 @@ describe("cx.runlog.append / read_window", function()
     assert.equal(2, #lines)
     assert.equal(json.encode(row), lines[1])
     assert.same(row.execution_id, json.decode(lines[1]).execution_id)
-    assert.equal(94, #keys(json.decode(lines[2])))
+    assert.equal(85, #keys(json.decode(lines[2])))
   end)
 
   it("refuses rows with blank required fields, naming the field", function()

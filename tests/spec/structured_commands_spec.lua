@@ -162,6 +162,28 @@ describe("fix-run", function()
     assert.is_nil(io.open(repo .. "/marker"))
   end)
 
+  it("blocks a proposed recursive forced removal of any path, as the reference does", function()
+    local r = cx({ "fix-run", "true" }, { CXFIX_RUN = "1",
+      CX_MOCK_PLAIN_RESPONSE = '{"analysis":"a","commands":["mkdir -p scratch/x","rm -rf scratch"]}' })
+    assert.equal(0, r.code)
+    assert.matches("WARN blocked dangerous command %(rm %-rf: recursive forced removal%); use CXFIX_FORCE=1 or "
+      .. "%-%-unsafe: rm %-rf scratch", r.stderr)
+    assert.truthy(io.open(repo .. "/scratch/x"))
+    assert.matches("rm %-rf", last_row(repo).policy_reason)
+  end)
+
+  it("blocks every command, with a one-line reason, when the policy runs away", function()
+    os.execute("mkdir -p " .. h.quote(repo .. "/.codex/policies"))
+    h.write(repo .. "/.codex/policies/command_safety.lua",
+      "return { check = function(cmd)\n  while true do end\nend }")
+    local r = cx({ "fix-run", "true" }, { CXFIX_RUN = "1", CX_POLICY_INSTRUCTIONS = "100000",
+      CX_MOCK_PLAIN_RESPONSE = '{"analysis":"a","commands":["echo hi > marker"]}' })
+    assert.equal(0, r.code)
+    assert.matches("command_safety%.lua:2: policy stopped: it exceeded its budget", r.stderr)
+    assert.is_nil(io.open(repo .. "/marker"))
+    assert.is_true(last_row(repo).policy_blocked)
+  end)
+
   it("quarantines a schema failure", function()
     local r = cx({ "fix-run", "true" }, { CX_MOCK_PLAIN_RESPONSE = '{"analysis":""}' })
     assert.equal(1, r.code)

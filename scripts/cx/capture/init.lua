@@ -23,15 +23,17 @@ function M.label(argv)
   return string.format("system command '%s'", argv[1])
 end
 
---- Run argv and collect its output (through cx.jobs). Returns {stdout, stderr, exit_code,
---- duration_ms} or nil, message, class ("spawn_failed" | "timeout" | "interrupted"), timeout_secs.
+--- Run argv and collect its output (through cx.jobs). opts: stdin, timeout_secs, label (names the child
+--- in messages and picks its timeout class; default `system command '<argv0>'`), env_set, cwd. Returns
+--- {stdout, stderr, exit_code, signal, duration_ms} or nil, message, class ("spawn_failed" | "timeout" |
+--- "interrupted"), timeout_secs.
 function M.run(argv, opts)
   opts = opts or {}
-  local label = M.label(argv)
+  local label = opts.label or M.label(argv)
   local secs = opts.timeout_secs or config.timeout_for(label)
   local done, err = jobs.await(function(loop)
     return loop:spawn(context.spawn_env({ argv = argv, timeout_ms = secs * 1000, grace_ms = 2000,
-      stdin = opts.stdin }))
+      stdin = opts.stdin, env_set = opts.env_set, cwd = opts.cwd }))
   end)
   if not done then return nil, R.spawn_reason(label, err), "spawn_failed" end
   if done.cancel_reason then return nil, done.error, done.class end
@@ -43,7 +45,7 @@ function M.run(argv, opts)
   end
   return {
     stdout = done.stdout or "", stderr = done.stderr or "",
-    exit_code = done.exit_code or 1, duration_ms = done.duration_ms,
+    exit_code = done.exit_code or 1, signal = done.signal, duration_ms = done.duration_ms,
   }
 end
 

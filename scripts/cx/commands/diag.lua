@@ -1,6 +1,6 @@
 --- `cx diag`: the runtime's configuration facts plus the scheduler, retry and run-all blocks of the
---- last N log rows, with severity, reasons, optional actions and a --strict CI gate.
-local json = require "cx.json"
+--- last N log rows, with severity, reasons and findings from the scheduler rule policy, optional
+--- actions, CI formats and a --strict gate.
 local command = require "cx.diag.command"
 local context = require "cx.diag.context"
 local report = require "cx.diag.report"
@@ -14,22 +14,18 @@ end
 
 -- The repository root and the decoded state.json, when the foundation modules can tell them.
 local function repository()
-  local ok, paths = pcall(require, "cx.paths")
-  local p = ok and paths.resolve() or nil
-  local root = p and (p.repo_root or p.root) or nil
-  local state
-  local sok, st = pcall(require, "cx.state")
-  if sok and type(st.load) == "function" then
-    local s = st.load()
-    if type(s) == "table" then state = s end
-  end
-  return root, state
+  local paths = require "cx.paths"
+  local p = paths.resolve()
+  local root = p and p.root or nil
+  local st = require "cx.state"
+  local s = st.load()
+  return root, type(s) == "table" and s or nil
 end
 
 function M.run(argv)
   local opts, code = command.parse_window_args("diag", M.parser(), argv)
   if not opts then return code end
-  local rows, info, err = command.read_rows(opts.window)
+  local rows, info, err = command.read_rows(opts.window, opts.log)
   if err then io.stderr:write("cx diag: ", err, "\n") end
   local root, state = repository()
   local log_file = info.log_file
@@ -38,13 +34,16 @@ function M.run(argv)
     state = state,
     log_file = log_file ~= "<unresolved>" and log_file or nil,
   })
-  local doc, eval = report.diag(rows, { window = opts.window, log_file = log_file, actions = opts.actions }, header)
-  if opts.json then
-    io.stdout:write(json.pretty(doc), "\n")
-  else
-    io.stdout:write(render.diag(doc))
+  local doc, eval, class = report.diag(rows,
+    { window = opts.window, log_file = log_file, info = info, actions = opts.actions }, header)
+  if not doc then
+    io.stderr:write("cx diag: ", eval, "\n")
+    return class == "usage" and 2 or 1
   end
-  return command.gate_code(opts, eval.severity, eval.actions)
+  local problem = command.empty_problem(info, rows, err)
+  local gate = command.gate(opts, eval.severity, eval.actions)
+  command.emit("cx diag", opts, doc, eval, render.diag, false, problem, gate)
+  return command.finish("diag", opts, gate, problem)
 end
 
 return M

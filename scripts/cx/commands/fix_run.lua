@@ -36,10 +36,18 @@ local function run_suggestions(commands, unsafe, p, sink)
     sink.err("cx fix-run: " .. perr .. "; running nothing\n")
     return true, perr
   end
+  -- One sandboxed evaluation classifies every command; a policy that fails blocks them all.
+  local each = {}
+  for i, cmd in ipairs(commands) do each[i] = { cmd } end
+  local verdicts, verr = policy.map(handle, "check", each)
+  if not verdicts then io.stderr:write("cx fix-run: ", verr, "\n") end
   local blocked, reasons = false, {}
-  for _, cmd in ipairs(commands) do
-    local verdict, err = policy.call(handle, "check", cmd)
-    if not verdict then verdict = { blocked = true, reason = "policy error: " .. tostring(err) } end
+  for i, cmd in ipairs(commands) do
+    local verdict = verdicts and verdicts[i]
+    if type(verdict) ~= "table" or type(verdict.blocked) ~= "boolean" then
+      verdict = { blocked = true, reason = "policy error: " .. (verdicts and (policy.where(handle, "check") ..
+        ": check() must return { blocked = true|false }") or tostring(verr)) }
+    end
     if verdict.blocked then
       blocked = true
       reasons[#reasons + 1] = verdict.reason or "blocked"

@@ -4,6 +4,10 @@ local json = require "cx.json"
 local execute = require "cx.execute"
 local identity = require "cx.adapters.identity"
 local state = require "cx.state"
+local paths = require "cx.paths"
+local runlog = require "cx.runlog"
+local quota_probe_mod = require "cx.quota.probe"
+local quota_usage = require "cx.quota.usage"
 
 local M = { summary = "show or set the LLM backend and model (state.json preferences)" }
 
@@ -32,13 +36,17 @@ local function shown(v)
   return v
 end
 
-local function quota_probe(backend)
-  if backend == "ollama" then
-    io.stderr:write("quota_probe: backend=ollama service_kind=local_unmetered ",
-      "(provider quota unavailable for local model)\n")
-  else
-    io.stderr:write("quota_probe: backend=codex remaining=unknown source=none\n")
+-- The quota probe over the last 30 days (cx quota probe), as one notice on stderr.
+local function quota_probe()
+  state.reset()
+  local r
+  local p = paths.resolve()
+  local rows = p and runlog.read_window(quota_usage.MAX_ROWS, p.log_file)
+  if rows then
+    r = quota_probe_mod.run(quota_usage.in_window(rows, 30),
+      { days = 30, log_file = p.log_file, catalog_file = p.base .. "/quota_catalog.json" })
   end
+  io.stderr:write(quota_probe_mod.notice(r), "\n")
 end
 
 local function set(path, value)
@@ -93,7 +101,7 @@ function M.run(argv)
       if not set("preferences.ollama_model", argv[3]:match("^%s*(.-)%s*$")) then return 1 end
       io.stdout:write("ollama_model: ", argv[3]:match("^%s*(.-)%s*$"), "\n")
     end
-    quota_probe(b)
+    quota_probe()
     return 0
   elseif sub == "unset" then
     local what = argv[2] or "all"
@@ -115,12 +123,14 @@ function M.run(argv)
     if not b then return usage("set-backend needs codex or ollama, got '" .. tostring(argv[2]) .. "'") end
     if not set("preferences.llm_backend", b) then return 1 end
     io.stdout:write("ok\nllm_backend: ", b, "\n")
+    quota_probe()
     return 0
   elseif sub == "set-model" then
     local m = argv[2] and argv[2]:match("^%s*(.-)%s*$")
     if not m or m == "" then return usage("set-model needs a model name") end
     if not set("preferences.ollama_model", m) then return 1 end
     io.stdout:write("ok\nollama_model: ", m, "\n")
+    quota_probe()
     return 0
   elseif sub == "clear-model" then
     if not set("preferences.ollama_model", json.null) then return 1 end

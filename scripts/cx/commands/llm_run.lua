@@ -1,4 +1,6 @@
 --- The shared body of `cx cx|cxol|cxj|cxo <command...>`: the command's captured output is the prompt.
+--- `fix` and `cxcopy` reuse its argument handling and run step.
+local args = require "cx.args"
 local execute = require "cx.execute"
 local output = require "cx.output"
 
@@ -26,8 +28,32 @@ CX_CONTEXT_BUDGET_CHARS, CX_CONTEXT_BUDGET_LINES, CX_CONTEXT_CLIP_MODE (see docs
 ]], name, modes[name].what)
 end
 
---- Run `cx <name> <argv...>` (argv without the name), writing to sink (cx.output). Returns the exit
---- code: the captured command's on success, 1 when the run failed, 2 without a command.
+--- The command line to capture for `cx <name> [--] <command...>`: argv without a leading `--`; or nil
+--- and the exit code after printing help_text (0) or the missing-command error (2).
+function M.command_argv(name, argv, help_text)
+  if args.asks_help(argv) then
+    io.stdout:write(help_text)
+    return nil, 0
+  end
+  if argv[1] == "--" then table.remove(argv, 1) end
+  if #argv == 0 then
+    io.stderr:write("cx ", name, ": missing <command> to capture (run 'cx ", name, " --help')\n")
+    return nil, 2
+  end
+  return argv
+end
+
+--- Run a captured command through the adapter (cx.execute.run_captured with opts) and print the
+--- adapter's configuration warnings as `cx <name>: warning: ...`. Returns run_captured's result.
+function M.run(name, opts)
+  local out = execute.run_captured(opts)
+  for _, w in ipairs(out.descriptor.warnings) do io.stderr:write("cx ", name, ": warning: ", w, "\n") end
+  return out
+end
+
+--- Run `cx <name> <argv...>` (argv without the name), writing to sink (cx.output): what a task
+--- objective naming the command runs. Returns the exit code: the captured command's on success, 1
+--- when the run failed, 2 without a command.
 function M.execute(name, argv, sink)
   local spec = modes[name]
   if argv[1] == "--" then table.remove(argv, 1) end
@@ -59,11 +85,9 @@ function M.command(name)
   return {
     summary = "run a command, send its output to the LLM, " .. spec.what,
     run = function(argv)
-      if argv[1] == "--help" or argv[1] == "-h" then
-        io.stdout:write(help(name))
-        return 0
-      end
-      return M.execute(name, argv, output.stdio())
+      local cmd, code = M.command_argv(name, argv, help(name))
+      if not cmd then return code end
+      return M.execute(name, cmd, output.stdio())
     end,
   }
 end

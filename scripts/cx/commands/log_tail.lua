@@ -14,6 +14,8 @@ function M.parser()
       .. "when it is JSON, as it is otherwise.")
   p:argument("n", "How many rows (default " .. DEFAULT_N .. ")."):args("?")
   p:flag("--json", "Print one JSON array of the rows (lines that are not JSON as strings).")
+  p:option("--log", "Read this run log instead of .codex/cxlogs/runs.jsonl."):argname("<path>")
+  p:flag("--strict", "Exit 1 when the log has no rows (a missing log always exits 1).")
   return p
 end
 
@@ -64,13 +66,14 @@ function M.run(argv)
       return 2
     end
   end
-  local path = log_path()
+  local path = opts.log or log_path()
   if not path then return fail("unable to resolve the log file (no git repository and no HOME)") end
   local lines, err, class = runlog.tail(path, n)
   if not lines then
     if class == "not_found" then return fail("no log file at " .. path) end
     return fail(err)
   end
+  if opts.strict and #lines == 0 and n > 0 then return fail("the run log " .. path .. " has no rows (--strict)") end
   local out = {}
   for i, line in ipairs(lines) do
     local value = json.decode(line)

@@ -4,30 +4,35 @@
 local args = require "cx.args"
 local json = require "cx.json"
 local paths = require "cx.paths"
-local runlog = require "cx.runlog"
 local validate = require "cx.logs.validate"
 local stats = require "cx.logs.stats"
 local migrate = require "cx.logs.migrate"
 local core = require "cx.core"
+local config = require "cx.config"
 
 local M = { summary = "validate, measure (stats) or migrate the run log" }
 
 local USAGE = {
   logs = "Usage: cx logs <validate|migrate|stats>",
-  validate = "Usage: cx logs validate [--strict] [--legacy-ok] [--json]",
-  stats = "Usage: cx logs stats [N] [--json] [--strict] [--severity]",
-  migrate = "Usage: cx logs migrate [--out PATH] [--in-place]",
+  validate = "Usage: cx logs validate [--strict] [--legacy-ok] [--json] [--log PATH]",
+  stats = "Usage: cx logs stats [N] [--json] [--strict] [--severity] [--log PATH]",
+  migrate = "Usage: cx logs migrate [--out PATH] [--in-place] [--log PATH]",
 }
 
-local ISSUES_SHOWN = 20
+-- Text mode shows the first findings of each class, then counts them all (--json lists them all).
+local SHOWN_PER_CLASS = 20
 
 function M.parser()
   local p = args.parser("logs", "Validate, measure or migrate the run log (.codex/cxlogs/runs.jsonl).",
     "Subcommands:\n" ..
-    "  validate [--strict] [--legacy-ok] [--json]   check every row against the contract (default)\n" ..
-    "  stats [N] [--json] [--strict] [--severity]   telemetry over the last N rows (default 200)\n" ..
-    "  migrate [--out PATH] [--in-place]            rewrite rows with the full contract\n" ..
-    "`cx telemetry ...` is `cx logs stats ...`.\n" ..
+    "  validate [--strict] [--legacy-ok] [--json] [--log PATH]\n" ..
+    "        check every line against the row contract (the default); findings read\n" ..
+    "        `file:line: class: field: message`, the first " .. SHOWN_PER_CLASS .. " of each class in text\n" ..
+    "  stats [N] [--json] [--strict] [--severity] [--log PATH]\n" ..
+    "        telemetry over the last N rows (default 200), streamed\n" ..
+    "  migrate [--out PATH] [--in-place] [--log PATH]\n" ..
+    "        rewrite rows with the full contract, losing no field\n" ..
+    "--log PATH reads PATH instead of .codex/cxlogs/runs.jsonl. `cx telemetry ...` is `cx logs stats ...`.\n" ..
     "Exit codes: 0 ok (warnings included), 1 failed check or runtime error, 2 usage error.")
   p:argument("subcommand", "validate, stats or migrate."):args("?")
   p:argument("rest", "Arguments of the subcommand."):args("*")
@@ -43,7 +48,44 @@ local function usage_error(sub, msg)
   return 2
 end
 
-local function log_file(sub)
+-- `--log PATH` / `--log=PATH` at argv[i]: returns the path and how many arguments it took, or nil
+-- when argv[i] is not --log, or false when the path is missing.
+local function log_option(argv, i)
+  local a = argv[i]
+  if a == "--log" then
+    local v = argv[i + 1]
+    if v == nil or v == "" then return false end
+    return v, 2
+  end
+  if a:match("^%-%-log=") then
+    local v = a:sub(7)
+    if v == "" then return false end
+    return v, 1
+  end
+  return nil
+end
+
+-- The arguments of a subcommand: `--log PATH` anywhere, every other one handed to
+-- on_arg(arg, next_arg), which returns how many it used (1 or 2) or nil, a usage message.
+-- Returns true and the --log path (or nil), or false and the usage message.
+local function scan_args(argv, on_arg)
+  local given, i = nil, 1
+  while i <= #argv do
+    local path, took = log_option(argv, i)
+    if path == false then return false, "--log needs a PATH" end
+    if path then
+      given, i = path, i + took
+    else
+      local used, msg = on_arg(argv[i], argv[i + 1])
+      if not used then return false, msg end
+      i = i + used
+    end
+  end
+  return true, given
+end
+
+local function log_file(sub, given)
+  if given then return given end
   local p, err = paths.resolve()
   if not p then
     io.stderr:write("cx logs ", sub, ": ", err, "\n")
@@ -54,33 +96,94 @@ end
 
 -- validate ------------------------------------------------------------------------------------
 
-local function render_validate(r)
-  local lines = {
+local esc = core.logcheck.escape
+
+local function header_lines(s, file, legacy_ok)
+  local L = {
     "== cx logs validate ==",
-    "log_file: " .. r.log_file,
-    "entries_scanned: " .. r.entries_scanned,
-    "legacy_ok: " .. tostring(r.legacy_ok),
+    "log_file: " .. esc(file),
+    "entries_scanned: " .. s.entries_scanned,
+    "legacy_ok: " .. tostring(legacy_ok),
   }
-  if r.legacy_ok then lines[#lines + 1] = "legacy_entries: " .. r.legacy_entries end
-  lines[#lines + 1] = "corrupted_entries: " .. r.corrupted_entries
-  lines[#lines + 1] = "issue_count: " .. r.issue_count
-  lines[#lines + 1] = "invalid_json_entries: " .. r.invalid_json_entries
-  if r.issue_count == 0 then
-    lines[#lines + 1] = "status: ok"
-  else
-    for i = 1, math.min(ISSUES_SHOWN, #r.issues) do lines[#lines + 1] = "- " .. r.issues[i].message end
-    if r.issue_count > ISSUES_SHOWN then
-      lines[#lines + 1] = "- ... and " .. (r.issue_count - ISSUES_SHOWN) .. " more"
+  if legacy_ok then L[#L + 1] = "legacy_entries: " .. s.legacy_entries end
+  L[#L + 1] = "corrupted_entries: " .. s.corrupted_entries
+  L[#L + 1] = "issue_count: " .. s.issue_count
+  L[#L + 1] = "invalid_json_entries: " .. s.invalid_json_entries
+  L[#L + 1] = "warning_count: " .. s.warning_count
+  return L
+end
+
+-- Text: the reference's counters, the findings kept (first SHOWN_PER_CLASS per class, line
+-- order), one summary line per class that has findings, then the status line (none on failure,
+-- as the reference).
+local function render_validate_text(run, file, legacy_ok)
+  local shown, by_class = {}, {}
+  while true do
+    local f, err = run:next()
+    if not f then
+      if err then return nil, err end
+      break
     end
-    -- The reference prints no status line on failure; the exit code carries it.
-    if r.status == "ok_with_warnings" then lines[#lines + 1] = "status: ok_with_warnings" end
+    shown[#shown + 1] = validate.format(f)
+    by_class[f.class] = (by_class[f.class] or 0) + 1
   end
-  out(table.concat(lines, "\n"), "\n")
+  local s = run:summary()
+  local L = header_lines(s, file, legacy_ok)
+  for _, line in ipairs(shown) do L[#L + 1] = line end
+  if s.issue_count + s.warning_count > 0 then
+    L[#L + 1] = string.format("findings: %d error%s, %d warning%s", s.issue_count,
+      s.issue_count == 1 and "" or "s", s.warning_count, s.warning_count == 1 and "" or "s")
+    for _, class in ipairs(validate.CLASSES) do
+      local n = s.by_class[class]
+      if n > 0 then
+        local kept = by_class[class] or 0
+        L[#L + 1] = string.format("- %s: %d%s", class, n, kept < n and string.format(" (first %d shown)", kept) or "")
+      end
+    end
+  end
+  if s.status ~= "fail" then L[#L + 1] = "status: " .. s.status end
+  out(table.concat(L, "\n"), "\n")
+  return s
+end
+
+-- JSON: streamed, so memory stays bounded however many findings there are: the run's identity,
+-- then "findings" (every one, one compact object per line), then the counters and the status.
+local function render_validate_json(run, file, legacy_ok, strict)
+  out("{\n  \"contract_version\": ", json.encode(validate.CONTRACT_VERSION), ",\n  \"log_file\": ",
+    json.encode(file), ",\n  \"strict\": ", tostring(strict), ",\n  \"legacy_ok\": ", tostring(legacy_ok),
+    ",\n  \"findings\": [")
+  local n = 0
+  while true do
+    local f, err = run:next()
+    if not f then
+      if err then
+        out("\n  ]\n}\n") -- keep the document whole; the error goes to stderr
+        return nil, err
+      end
+      break
+    end
+    out(n == 0 and "\n    " or ",\n    ", json.encode({ class = f.class, field = f.field or json.null, file = f.file,
+      line = f.line, message = f.message, severity = f.severity }))
+    n = n + 1
+  end
+  out(n == 0 and "],\n" or "\n  ],\n")
+  local s = run:summary()
+  local keys = { "entries_scanned", "legacy_entries", "corrupted_entries", "issue_count", "invalid_json_entries",
+    "torn_entries", "warning_count", "lines", "bytes" }
+  for _, k in ipairs(keys) do out("  \"", k, "\": ", tostring(s[k]), ",\n") end
+  out("  \"classes\": ", json.encode(s.by_class), ",\n  \"status\": ", json.encode(s.status), "\n}\n")
+  return s
+end
+
+local function no_rows_json(file, legacy_ok, strict, status)
+  local doc = { contract_version = validate.CONTRACT_VERSION, log_file = file, strict = strict,
+    legacy_ok = legacy_ok, findings = json.array({}), status = status }
+  out(json.pretty(doc), "\n")
 end
 
 local function run_validate(argv)
   local strict, legacy_flag, as_json = false, false, false
-  for _, a in ipairs(argv) do
+  local ok, given = scan_args(argv, function(a)
     if a == "--strict" then
       strict = true
     elseif a == "--legacy-ok" then
@@ -88,29 +191,52 @@ local function run_validate(argv)
     elseif a == "--json" then
       as_json = true
     else
-      return usage_error("validate", "unknown argument '" .. a .. "'")
+      return nil, "unknown argument '" .. a .. "'"
     end
-  end
+    return 1
+  end)
+  if not ok then return usage_error("validate", given) end
   local legacy_ok = legacy_flag or not strict
-  local file = log_file("validate")
+  local file = log_file("validate", given)
   if not file then return 1 end
-  local report, err, class = validate.file(file, { legacy_ok = legacy_ok })
-  if not report and class == "not_found" then
+  local run, err, class = validate.open(file, {
+    legacy_ok = legacy_ok,
+    keep_per_class = as_json and 0 or SHOWN_PER_CLASS,
+    threads = config.uint("CX_LOGS_VALIDATE_THREADS"),
+  })
+  if not run and class == "not_found" then
+    -- The reference's answer (exit 0); a strict gate must not pass on a log that is not there.
     if as_json then
-      report = validate.result(validate.new({ log_file = file, legacy_ok = legacy_ok }))
-      report.status = "no_log_file"
-      out(json.pretty(report), "\n")
-    else
-      out("cx logs validate: no log file at ", file, "\n")
+      no_rows_json(file, legacy_ok, strict, "no_log_file")
+    elseif not strict then
+      out("cx logs validate: no log file at ", esc(file), "\n")
+    end
+    if strict then
+      io.stderr:write("cx logs validate: no log file at ", esc(file), "\n")
+      return 1
     end
     return 0
   end
-  if not report then
-    io.stderr:write("cx logs validate: ", err, "\n")
+  if not run then
+    io.stderr:write("cx logs validate: ", esc(err), "\n")
     return 1
   end
-  if as_json then out(json.pretty(report), "\n") else render_validate(report) end
-  return report.status == "fail" and 1 or 0
+  local s
+  if as_json then
+    s, err = render_validate_json(run, file, legacy_ok, strict)
+  else
+    s, err = render_validate_text(run, file, legacy_ok)
+  end
+  run:close()
+  if not s then
+    io.stderr:write("cx logs validate: ", esc(err), "\n")
+    return 1
+  end
+  if strict and s.entries_scanned == 0 and s.issue_count == 0 then
+    io.stderr:write("cx logs validate: ", esc(file), " holds no rows\n")
+    return 1
+  end
+  return s.status == "fail" and 1 or 0
 end
 
 -- stats ---------------------------------------------------------------------------------------
@@ -119,9 +245,10 @@ local function pct(x, n)
   return string.format("%.0f", 100 * x / math.max(n, 1))
 end
 
+-- Keys come from the rows: escaped like any data on the terminal.
 local function list_or_none(list)
   if #list == 0 then return "<none>" end
-  return table.concat(list, ",")
+  return core.logcheck.escape(table.concat(list, ","))
 end
 
 local function histogram_text(h)
@@ -137,7 +264,7 @@ end
 local function render_stats(r, severity_only)
   local L = {
     "== cx logs stats ==",
-    "log_file: " .. r.log_file,
+    "log_file: " .. esc(r.log_file),
     "window_runs: " .. r.window_runs,
     "required_fields: " .. r.required_fields,
     "severity: " .. r.severity,
@@ -164,7 +291,7 @@ local function render_stats(r, severity_only)
     if #r.http_mode_stats == 0 then add("- <none>") end
     for _, g in ipairs(r.http_mode_stats) do
       add(string.format("- format=%s parser_mode=%s runs=%d healthy=%d success_rate=%.2f "
-        .. "schema_invalid=%d timed_out=%d policy_blocked=%d", g.format, g.parser_mode, g.runs,
+        .. "schema_invalid=%d timed_out=%d policy_blocked=%d", esc(g.format), esc(g.parser_mode), g.runs,
         g.healthy_runs, g.success_rate, g.schema_invalid, g.timed_out, g.policy_blocked))
     end
     add("field_population:")
@@ -183,7 +310,7 @@ local DEFAULT_WINDOW = 200
 
 local function run_stats(argv)
   local n, as_json, strict, severity_only = DEFAULT_WINDOW, false, false, false
-  for _, a in ipairs(argv) do
+  local ok, given = scan_args(argv, function(a)
     if a == "--json" then
       as_json = true
     elseif a == "--strict" then
@@ -193,22 +320,31 @@ local function run_stats(argv)
     elseif args.positive_int(a) then
       n = args.positive_int(a)
     else
-      return usage_error("stats", "invalid argument '" .. a .. "'")
+      return nil, "invalid argument '" .. a .. "'"
     end
-  end
-  local file = log_file("stats")
+    return 1
+  end)
+  if not ok then return usage_error("stats", given) end
+  local file = log_file("stats", given)
   if not file then return 1 end
-  local rows, info = runlog.read_window(n, file)
-  if not rows then
-    io.stderr:write("cx logs stats: ", info, "\n")
+  local report, info = stats.file(file, n)
+  if not report then
+    io.stderr:write("cx logs stats: ", esc(info), "\n")
     return 1
   end
   if not info.exists then
-    out("cx logs stats: no log file at ", file, "\n")
+    if strict then
+      io.stderr:write("cx logs stats: no log file at ", esc(file), "\n")
+      return 1
+    end
+    out("cx logs stats: no log file at ", esc(file), "\n")
     return 0
   end
-  local report = stats.compute(rows, file)
   if as_json then out(json.pretty(report), "\n") else render_stats(report, severity_only) end
+  if strict and report.window_runs == 0 then
+    io.stderr:write("cx logs stats: ", esc(file), " holds no rows\n")
+    return 1
+  end
   if strict and report.strict_violations > 0 then return 1 end
   return 0
 end
@@ -216,28 +352,28 @@ end
 -- migrate -------------------------------------------------------------------------------------
 
 local function run_migrate(argv)
-  local file = log_file("migrate")
-  if not file then return 1 end
-  if not core.fs.exists(file) then
-    io.stderr:write("cx logs migrate: no log file at ", file, "\n")
-    return 1
-  end
-  local opts, i = {}, 1
-  while i <= #argv do
-    local a = argv[i]
+  local opts = {}
+  local ok, given = scan_args(argv, function(a, following)
     if a == "--in-place" then
       opts.in_place = true
     elseif a == "--out" then
-      if argv[i + 1] == nil or argv[i + 1] == "" then return usage_error("migrate", "--out needs a PATH") end
-      opts.out = argv[i + 1]
-      i = i + 1
+      if following == nil or following == "" then return nil, "--out needs a PATH" end
+      opts.out = following
+      return 2
     elseif a:match("^%-%-out=") then
       opts.out = a:sub(7)
-      if opts.out == "" then return usage_error("migrate", "--out needs a PATH") end
+      if opts.out == "" then return nil, "--out needs a PATH" end
     else
-      return usage_error("migrate", "unknown flag '" .. a .. "'")
+      return nil, "unknown flag '" .. a .. "'"
     end
-    i = i + 1
+    return 1
+  end)
+  if not ok then return usage_error("migrate", given) end
+  local file = log_file("migrate", given)
+  if not file then return 1 end
+  if not core.fs.exists(file) then
+    io.stderr:write("cx logs migrate: no log file at ", esc(file), "\n")
+    return 1
   end
   local s, err = migrate.run(file, opts)
   if not s then
@@ -246,16 +382,18 @@ local function run_migrate(argv)
   end
   local L = {
     "== cx logs migrate ==",
-    "in: " .. s.input,
-    "out: " .. s.output,
+    "in: " .. esc(s.input),
+    "out: " .. esc(s.output),
     "entries_in: " .. s.entries_in,
     "entries_out: " .. s.entries_out,
     "invalid_json_skipped: " .. s.invalid_json_skipped,
     "legacy_normalized: " .. s.legacy_normalized,
     "modern_normalized: " .. s.modern_normalized,
+    "rejected: " .. s.rejected,
   }
+  if s.rejects then L[#L + 1] = "rejects: " .. esc(s.rejects) end
   if s.backup then
-    L[#L + 1] = "backup: " .. s.backup
+    L[#L + 1] = "backup: " .. esc(s.backup)
     L[#L + 1] = "status: replaced"
   else
     L[#L + 1] = "status: wrote"

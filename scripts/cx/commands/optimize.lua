@@ -1,7 +1,7 @@
---- `cx optimize [N]`: scoreboard, anomalies and recommendations over the last N valid log rows,
---- with optional actions and a --strict gate on them.
+--- `cx optimize [N]`: scoreboard, anomalies, recommendations and findings of the optimize rule
+--- policy over the last N valid log rows, with optional actions, CI formats and a --strict gate
+--- on the actions.
 local args = require "cx.args"
-local json = require "cx.json"
 local command = require "cx.diag.command"
 local optimize = require "cx.diag.optimize"
 local report = require "cx.diag.report"
@@ -17,8 +17,11 @@ function M.run(argv)
   local opts, code = args.parse(M.parser(), argv)
   if not opts then return code end
   opts.severity = opts.severity or "warning"
+  local format, ferr = command.format_of(opts)
+  if not format then return command.usage_error("optimize", ferr) end
+  opts.format = format
   local window = opts.N[#opts.N] or optimize.DEFAULT_WINDOW
-  local rows, info, dropped = command.read_typed_rows(window)
+  local rows, info, dropped = command.read_typed_rows(window, opts.log)
   if not rows then
     io.stderr:write("cx optimize: ", tostring(info), "\n")
     return 1
@@ -31,18 +34,21 @@ function M.run(argv)
     io.stderr:write(string.format("cx optimize: warning: skipped %d invalid JSON lines in %s. " ..
       "Run 'cx logs validate' for details.\n", info.skipped, info.log_file))
   end
-  local doc, eval = report.optimize(rows, {
+  local doc, eval, class = report.optimize(rows, {
     window = window,
     log_file = info.log_file,
+    info = info,
     actions = opts.actions,
-    thresholds = optimize.thresholds(),
+    thresholds = optimize.env_thresholds(),
   })
-  if opts.json then
-    io.stdout:write(json.encode(doc), "\n")
-  else
-    io.stdout:write(render.optimize(doc))
+  if not doc then
+    io.stderr:write("cx optimize: ", eval, "\n")
+    return class == "usage" and 2 or 1
   end
-  return command.gate_code(opts, nil, eval.actions)
+  local problem = command.empty_problem(info, rows, nil)
+  local gate = command.gate(opts, nil, eval.actions)
+  command.emit("cx optimize", opts, doc, eval, render.optimize, true, problem, gate)
+  return command.finish("optimize", opts, gate, problem)
 end
 
 return M

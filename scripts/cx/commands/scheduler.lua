@@ -1,6 +1,6 @@
 --- `cx scheduler`: queue latency, worker/backend spread, retries and run-all halts over the last
---- N log rows, with severity, reasons, optional actions and a --strict CI gate.
-local json = require "cx.json"
+--- N log rows, with severity, reasons and findings from the scheduler rule policy, optional
+--- actions, CI formats and a --strict gate.
 local command = require "cx.diag.command"
 local report = require "cx.diag.report"
 local render = require "cx.diag.render"
@@ -14,15 +14,18 @@ end
 function M.run(argv)
   local opts, code = command.parse_window_args("scheduler", M.parser(), argv)
   if not opts then return code end
-  local rows, info, err = command.read_rows(opts.window)
+  local rows, info, err = command.read_rows(opts.window, opts.log)
   if err then io.stderr:write("cx scheduler: ", err, "\n") end
-  local doc, eval = report.scheduler(rows, { window = opts.window, log_file = info.log_file, actions = opts.actions })
-  if opts.json then
-    io.stdout:write(json.pretty(doc), "\n")
-  else
-    io.stdout:write(render.scheduler(doc))
+  local doc, eval, class = report.scheduler(rows,
+    { window = opts.window, log_file = info.log_file, info = info, actions = opts.actions })
+  if not doc then
+    io.stderr:write("cx scheduler: ", eval, "\n")
+    return class == "usage" and 2 or 1
   end
-  return command.gate_code(opts, eval.severity, eval.actions)
+  local problem = command.empty_problem(info, rows, err)
+  local gate = command.gate(opts, eval.severity, eval.actions)
+  command.emit("cx scheduler", opts, doc, eval, render.scheduler, false, problem, gate)
+  return command.finish("scheduler", opts, gate, problem)
 end
 
 return M

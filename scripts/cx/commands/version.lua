@@ -1,25 +1,15 @@
---- `cx version`: the version and how this cx was built.
-local args = require "cx.args"
-local json = require "cx.json"
-local core = require "cx.core"
+--- `cx version` (compatibility name `cxversion`): the version, how this cx was started
+--- (`execution_path:`), where its data lives, the adapter and pipeline settings, and build facts.
+--- `cx --version` stays the one-line `cx <version>`.
+local introspect = require "cx.introspect"
 
-local M = { summary = "print the version and build facts" }
-
-function M.parser()
-  local p = args.parser("version", "Print the cx version.")
-  p:flag("--json", "Print a JSON object.")
-  return p
-end
-
-function M.run(argv)
-  local opts, code = args.parse(M.parser(), argv)
-  if not opts then return code end
-  if opts.json then
-    io.stdout:write(json.pretty({ name = "cx", version = core.version, lua = _VERSION }), "\n")
-  else
-    io.stdout:write("cx ", core.version, "\n")
-  end
-  return 0
-end
-
-return M
+return require("cx.commands.facts").command({
+  name = "version",
+  summary = "print the version and build facts",
+  description = "Print the cx version, how it was started (execution_path), its data paths, the adapter and "
+    .. "pipeline settings, and build facts, one `key: value` per line.",
+  epilog = "Scripts identify the runtime with `cx version | grep '^execution_path: '` (CX_EXECUTION_PATH "
+    .. "overrides it). `cx --version` prints the single line `cx <version>`.",
+  facts = introspect.version_facts,
+  json = true,
+})

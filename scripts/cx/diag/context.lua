@@ -5,6 +5,7 @@
 local json = require "cx.json"
 local core = require "cx.core"
 local stats = require "cx.diag.stats"
+local git_head = require "cx.git_head"
 
 local context = {}
 
@@ -23,20 +24,6 @@ local function read_file(path)
   return s
 end
 
-local function quote(s)
-  return "'" .. s:gsub("'", "'\\''") .. "'"
-end
-
--- `git -C root rev-parse --short HEAD`, or nil (no git, no commit yet).
-local function git_short_head(root)
-  local p = io.popen("git -C " .. quote(root) .. " rev-parse --short HEAD 2>/dev/null")
-  if not p then return nil end
-  local out = p:read("a") or ""
-  p:close()
-  out = trim(out)
-  if out == "" then return nil end
-  return out
-end
 
 --- The version string: the repository's VERSION file (else cx's own version), plus "+<short sha>"
 --- when the repository has a HEAD commit.
@@ -45,7 +32,7 @@ function context.version(root, head)
   if not root then return base end
   local text = read_file(root .. "/VERSION")
   if text and trim(text) ~= "" then base = trim(text) end
-  local sha = (head or git_short_head)(root)
+  local sha = (head or git_head.short)(root)
   if sha then return base .. "+" .. sha end
   return base
 end

@@ -62,7 +62,7 @@ function metrics.retry(rows)
       r.rows_with_retry_metadata = r.rows_with_retry_metadata + 1
       local key = tostring(attempt)
       r.attempt_histogram[key] = (r.attempt_histogram[key] or 0) + 1
-      if attempt > 1 then
+      if attempt > 1 and str(row, "failure_class") ~= "interrupted" then -- a cancellation is not a failed retry
         r.rows_after_retry = r.rows_after_retry + 1
         if retry_succeeded(row) then r.rows_after_retry_success = r.rows_after_retry_success + 1 end
       end

@@ -12,14 +12,32 @@ optimize.DEFAULT_WINDOW = 200
 optimize.DEFAULT_MAX_MS = 12000
 optimize.DEFAULT_MAX_EFF = 8000
 
---- Alert thresholds from the environment: CXALERT_MAX_MS and CXALERT_MAX_EFF_IN, each falling back
---- to its default when unset or not an unsigned integer. getenv defaults to os.getenv.
-function optimize.thresholds(getenv)
+--- The alert thresholds the environment sets: CXALERT_MAX_MS and CXALERT_MAX_EFF_IN, each only
+--- when it is an unsigned integer (else the policy's threshold, by default the reference's).
+--- getenv defaults to os.getenv.
+function optimize.env_thresholds(getenv)
   getenv = getenv or os.getenv
   return {
-    max_ms = stats.parse_u64(getenv("CXALERT_MAX_MS")) or optimize.DEFAULT_MAX_MS,
-    max_eff = stats.parse_u64(getenv("CXALERT_MAX_EFF_IN")) or optimize.DEFAULT_MAX_EFF,
+    max_ms = stats.parse_u64(getenv("CXALERT_MAX_MS")),
+    max_eff = stats.parse_u64(getenv("CXALERT_MAX_EFF_IN")),
   }
+end
+
+--- Alert thresholds with fallback: the environment's, else the defaults.
+function optimize.thresholds(getenv)
+  local env = optimize.env_thresholds(getenv)
+  return { max_ms = env.max_ms or optimize.DEFAULT_MAX_MS, max_eff = env.max_eff or optimize.DEFAULT_MAX_EFF }
+end
+
+--- Rows over either alert threshold (duration > max_ms or effective input > max_eff).
+function optimize.count_alerts(rows, th)
+  local n = 0
+  for _, row in ipairs(rows) do
+    if (u64(row, "duration_ms") or 0) > th.max_ms or (u64(row, "effective_input_tokens") or 0) > th.max_eff then
+      n = n + 1
+    end
+  end
+  return n
 end
 
 -- Per-key (sum, count) accumulators turned into [key, floor(avg)] pairs, highest first; ties by key
@@ -84,7 +102,7 @@ local function retry_health(rows, runs)
     if attempt then
       hist[attempt] = (hist[attempt] or 0) + 1
       local timed_out = bool(row, "timed_out") == true
-      if attempt > 1 then
+      if attempt > 1 and str(row, "failure_class") ~= "interrupted" then -- a cancellation is not a failed retry
         h.rows_after_retry = h.rows_after_retry + 1
         if not timed_out and bool(row, "policy_blocked") ~= true and bool(row, "schema_valid") ~= false then
           h.rows_after_retry_success = h.rows_after_retry_success + 1
@@ -156,7 +174,8 @@ function optimize.scoreboard(rows, th)
     add(eff, tool, e)
     add(dur, tool, d)
     if d > th.max_ms or e > th.max_eff then alerts = alerts + 1 end
-    if bool(row, "schema_enforced") == true then
+    -- A run the user interrupted (failure_class "interrupted") is not a schema failure.
+    if bool(row, "schema_enforced") == true and str(row, "failure_class") ~= "interrupted" then
       schema_runs = schema_runs + 1
       if bool(row, "schema_valid") == false then schema_failures = schema_failures + 1 end
     end
@@ -210,42 +229,9 @@ function optimize.scoreboard(rows, th)
   }
 end
 
+--- The recommendations of an empty window, and of a window where no recommendation rule fired
+--- (the rules themselves are in policies/optimize.lua).
 optimize.NO_RUNS = "No runs available in log window."
 optimize.NO_ANOMALIES = "No significant anomalies in this window."
-
---- Recommendations for a scoreboard, in the reference's fixed order (§5.3). cache_degraded is the
---- predicate shared with the anomaly rules (rules.cache_degraded).
-function optimize.recommendations(sb, cache_degraded)
-  if sb.runs == 0 then return { optimize.NO_RUNS } end
-  local out = {}
-  local top_eff = sb.top_avg_effective_input_tokens[1]
-  if top_eff then
-    out[#out + 1] = string.format("%s exceeds average token threshold (%d); recommend lean mode.",
-      top_eff[1], top_eff[2])
-  end
-  if cache_degraded and cache_degraded(sb) then out[#out + 1] = "Cache hit rate degraded; inspect prompt drift." end
-  if sb.schema_failure_frequency.schema_failures > 0 then
-    -- The reference names the top token tool here, not the failing one; kept for compatibility.
-    out[#out + 1] = string.format("Schema failures detected for %s; enforce deterministic mode.",
-      top_eff and top_eff[1] or "schema command")
-  end
-  local tf = sb.timeout_frequency
-  if tf.timeout_runs > 0 then
-    local label = tf.top_labels[1] and tf.top_labels[1][1] or "long-running command"
-    out[#out + 1] = string.format("Timeouts detected around '%s'; increase CX_CMD_TIMEOUT_SECS/CX_TIMEOUT_* " ..
-      "or reduce prompt/capture scope.", label)
-  end
-  local rh = sb.retry_health
-  if rh.rows_after_retry_rate and rh.rows_after_retry_rate > 0.10 then
-    out[#out + 1] = string.format("Retry attempt volume is high (%d%% rows with attempt>1); reduce flaky commands " ..
-      "and narrow captured context per task.", stats.pct(rh.rows_after_retry_rate))
-  end
-  if rh.tasks_recovery_rate and rh.tasks_recovery_rate < 0.70 then
-    out[#out + 1] = string.format("Retry recovery is low (%d%%); tune timeout overrides per command label and " ..
-      "split heavy objectives into smaller tasks.", stats.pct(rh.tasks_recovery_rate))
-  end
-  if #out == 0 then out[1] = optimize.NO_ANOMALIES end
-  return out
-end
 
 return optimize

@@ -2,6 +2,7 @@
 --- from the JSON-shaped reports of cx.diag.report. Returns strings; printing is the command's job.
 local json = require "cx.json"
 local stats = require "cx.diag.stats"
+local report_format = require "cx.report_format"
 
 local render = {}
 
@@ -43,6 +44,16 @@ local function action_lines(out, list)
   end
 end
 
+-- One line per finding with the rows that triggered it (cx's addition; absent when none fired).
+local function finding_lines(out, findings)
+  if not findings or #findings == 0 then return end
+  out[#out + 1] = "findings:"
+  for _, f in ipairs(findings) do
+    local ev = report_format.evidence_text(f)
+    out[#out + 1] = string.format("- [%s] %s: %s%s", f.severity, f.id, f.message, ev ~= "" and " (" .. ev .. ")" or "")
+  end
+end
+
 -- The scheduler/retry/critical lines through severity and actions, shared by diag and scheduler.
 local function blocks(out, doc)
   local s, r, c = doc.scheduler, doc.retry, doc.critical
@@ -72,6 +83,7 @@ local function blocks(out, doc)
   }
   for _, l in ipairs(lines) do out[#out + 1] = l end
   if #doc.severity_reasons > 0 then out[#out + 1] = "severity_reasons: " .. table.concat(doc.severity_reasons, ",") end
+  finding_lines(out, doc.findings)
   if doc.actions then
     out[#out + 1] = "actions:"
     action_lines(out, doc.actions)

@@ -4,35 +4,23 @@
 --- contract key is present even for an empty window. Pure apart from the header facts passed in.
 local json = require "cx.json"
 local metrics = require "cx.diag.metrics"
-local rules = require "cx.diag.rules"
-local actions = require "cx.diag.actions"
 local optimize = require "cx.diag.optimize"
+local diag_input = require "cx.diag.input"
+local policy_rules = require "cx.policy_rules"
 
 local report = {}
 
 report.DIAG = "diag.v1"
 report.SCHEDULER = "scheduler.v1"
 report.OPTIMIZE = "optimize.v1"
-report.ACTIONS = actions.CONTRACT_VERSION
+report.ACTIONS = "actions.v1"
+
+--- The rule policies the reports evaluate: cx diag and cx scheduler share one (the reference
+--- computes the same reasons and actions for both).
+report.SCHEDULER_POLICY = "scheduler"
+report.OPTIMIZE_POLICY = "optimize"
 
 local null, array = json.null, json.array
-
---- The default policy: the reference's rules, severity and actions. A policy is a table of pure
---- functions over plain tables; report builders take opts.policy to replace any of them (the seam
---- the editable Lua policies will plug into). Missing entries fall back to these.
-report.default_policy = {
-  reasons = function(m) return rules.reasons(m) end,
-  severity = function(reasons) return rules.severity(reasons) end,
-  actions = function(reasons, window) return actions.for_reasons(reasons, window) end,
-  anomalies = function(sb, th) return rules.anomalies(sb, th) end,
-  recommendations = function(sb) return optimize.recommendations(sb, rules.cache_degraded) end,
-  optimize_actions = function(sb) return actions.for_scoreboard(sb) end,
-}
-
-local function policy_of(opts)
-  local p = opts.policy or {}
-  return setmetatable({}, { __index = function(_, k) return p[k] or report.default_policy[k] end })
-end
 
 local function opt(v)
   if v == nil then return null end
@@ -56,6 +44,29 @@ local function actions_array(list)
   local out = {}
   for i, a in ipairs(list) do
     out[i] = { id = a.id, severity = a.severity, rationale = a.rationale, command = a.command }
+  end
+  return array(out)
+end
+
+--- The findings as the JSON reports carry them (an additive key): which rule fired, how severe,
+--- why, and the rows that triggered it (log line, byte offset, execution id).
+function report.findings_json(list)
+  local out = {}
+  for i, f in ipairs(list or {}) do
+    local ev = {}
+    for j, e in ipairs(f.evidence or {}) do
+      ev[j] = { execution_id = e.execution_id, line = e.line, offset = e.offset } -- absent keys stay out
+    end
+    out[i] = {
+      id = f.id,
+      kind = f.kind,
+      severity = f.severity,
+      reason = f.reason,
+      message = f.message,
+      evidence = array(ev),
+      evidence_count = f.evidence_count or #ev,
+      policy = f.policy,
+    }
   end
   return array(out)
 end
@@ -86,26 +97,34 @@ local function retry_block(r)
   }
 end
 
---- The shared part of diag and scheduler: blocks, severity, reasons and (opts.actions) actions.
---- opts: window (requested), log_file, actions (bool), policy (see default_policy). Returns the
---- JSON-shaped fields and the evaluation {metrics, reasons, severity, actions} as plain data.
+--- The shared part of diag and scheduler: blocks, then the scheduler rule policy (shipped, plus
+--- the repository's override) for severity, reasons, findings and (opts.actions) actions.
+--- opts: window (requested), log_file, info (cx.runlog.read_window's, for row offsets and line
+--- numbers), actions (bool), rules (options of cx.policy_rules.evaluate: policies_dir, file ...).
+--- Returns the JSON-shaped document and the evaluation {metrics, reasons, severity, actions,
+--- result}, or nil, message, class when the policy fails.
 function report.evaluate(rows, opts)
-  local policy = policy_of(opts)
   local m = metrics.compute(rows)
-  local reasons = policy.reasons(m)
-  local eval = { metrics = m, reasons = reasons, severity = policy.severity(reasons) }
+  local info = opts.info or { log_file = opts.log_file }
+  local r, err, class = policy_rules.evaluate(report.SCHEDULER_POLICY,
+    diag_input.scheduler(rows, info, opts.window, m), opts.rules)
+  if not r then return nil, err, class end
+  local reasons = {}
+  for i, f in ipairs(r.findings) do reasons[i] = f.reason end
+  local eval = { metrics = m, reasons = reasons, severity = r.severity, result = r }
   local doc = {
     log_file = opts.log_file,
     scheduler_window_requested = opts.window,
     scheduler = scheduler_block(m.scheduler),
     retry = retry_block(m.retry),
     critical = copy_map(m.critical),
-    severity = eval.severity,
+    severity = r.severity,
     severity_reasons = array(copy_map(reasons)),
+    findings = report.findings_json(r.findings),
   }
   if opts.actions then
-    eval.actions = policy.actions(reasons, opts.window)
-    doc.actions = actions_array(eval.actions)
+    eval.actions = r.actions
+    doc.actions = actions_array(r.actions)
     doc.actions_contract_version = report.ACTIONS
   end
   return doc, eval
@@ -113,14 +132,16 @@ end
 
 --- `scheduler --json`.
 function report.scheduler(rows, opts)
-  local doc, eval = report.evaluate(rows, opts)
+  local doc, eval, class = report.evaluate(rows, opts)
+  if not doc then return nil, eval, class end
   doc.contract_version = report.SCHEDULER
   return doc, eval
 end
 
 --- `diag --json`: the scheduler report plus the header facts (cx.diag.context.collect()).
 function report.diag(rows, opts, header)
-  local doc, eval = report.evaluate(rows, opts)
+  local doc, eval, class = report.evaluate(rows, opts)
+  if not doc then return nil, eval, class end
   doc.contract_version = report.DIAG
   for _, k in ipairs({
     "timestamp", "version", "mode", "backend", "active_model", "capture_provider_config",
@@ -189,17 +210,42 @@ local function scoreboard_json(sb)
   }
 end
 
---- `optimize --json`. opts: window (requested N), log_file, actions (bool), thresholds
---- ({max_ms, max_eff}; defaults when nil), policy. An empty window keeps every scoreboard key
---- (zeros, empty lists, nulls) where the reference prints only {"runs":0}: additive, and the
---- contract keys stay.
+--- `optimize --json`. opts: window (requested N), log_file, info, actions (bool), thresholds
+--- ({max_ms, max_eff} from CXALERT_*; only those set), rules (cx.policy_rules options). An empty
+--- window keeps every scoreboard key (zeros, empty lists, nulls) where the reference prints only
+--- {"runs":0}: additive, and the contract keys stay. Returns doc, eval or nil, message, class.
 function report.optimize(rows, opts)
-  local policy = policy_of(opts)
-  local th = opts.thresholds or optimize.thresholds(function() return nil end)
+  local env = opts.thresholds or {}
+  local th = { max_ms = env.max_ms or optimize.DEFAULT_MAX_MS, max_eff = env.max_eff or optimize.DEFAULT_MAX_EFF }
   local sb = optimize.scoreboard(rows, th)
-  local anomalies = policy.anomalies(sb, th)
-  local recs = policy.recommendations(sb, th)
-  local eval = { scoreboard = sb, anomalies = anomalies, recommendations = recs }
+  local rule_opts = {}
+  for k, v in pairs(opts.rules or {}) do rule_opts[k] = v end
+  rule_opts.thresholds = env
+  local info = opts.info or { log_file = opts.log_file }
+  local r, err, class = policy_rules.evaluate(report.OPTIMIZE_POLICY,
+    diag_input.optimize(rows, info, opts.window, sb), rule_opts)
+  if not r then return nil, err, class end
+  -- A policy may tune the alert thresholds: the scoreboard's alerts follow the ones it used.
+  local used = { max_ms = r.thresholds.max_ms, max_eff = r.thresholds.max_eff }
+  if math.type(used.max_ms) == "integer" and math.type(used.max_eff) == "integer"
+    and (used.max_ms ~= th.max_ms or used.max_eff ~= th.max_eff) then
+    sb.alerts = optimize.count_alerts(rows, used)
+    sb.alerts_pct = sb.runs > 0 and (sb.alerts / sb.runs) * 100.0 or 0.0
+  end
+  local anomalies, recs = {}, {}
+  for _, f in ipairs(r.findings) do
+    if f.kind == "anomaly" then
+      anomalies[#anomalies + 1] = f.reason
+    elseif f.kind == "recommendation" then
+      recs[#recs + 1] = f.reason
+    end
+  end
+  if sb.runs == 0 then
+    recs = { optimize.NO_RUNS }
+  elseif #recs == 0 then
+    recs = { optimize.NO_ANOMALIES }
+  end
+  local eval = { scoreboard = sb, anomalies = anomalies, recommendations = recs, result = r }
   local doc = {
     contract_version = report.OPTIMIZE,
     window = opts.window,
@@ -208,10 +254,11 @@ function report.optimize(rows, opts)
     scoreboard = scoreboard_json(sb),
     anomalies = array(copy_map(anomalies)),
     recommendations = array(copy_map(recs)),
+    findings = report.findings_json(r.findings),
   }
   if opts.actions then
-    eval.actions = policy.optimize_actions(sb)
-    doc.actions = actions_array(eval.actions)
+    eval.actions = r.actions
+    doc.actions = actions_array(r.actions)
     doc.actions_contract_version = report.ACTIONS
   end
   return doc, eval

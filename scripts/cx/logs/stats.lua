@@ -1,8 +1,10 @@
 --- `logs stats` / `telemetry`: field population of the strict keys, contract drift between the two
 --- halves of the window, retry / run-all / HTTP telemetry and a severity, computed over the decoded
---- rows of a window exactly as the reference does (contract telemetry.v1). Pure: rows in, table out.
+--- rows of a window exactly as the reference does (contract telemetry.v1). The rows are counted
+--- one at a time (stats.new / add / finish), so a window of any size streams in bounded memory.
 local json = require "cx.json"
 local contract = require "cx.log_contract"
+local window = require "cx.logs.window"
 
 local stats = {}
 
@@ -23,43 +25,6 @@ local function sorted_keys(set)
   return out
 end
 
-local function field_population(rows)
-  local fields, violations = {}, 0
-  for _, key in ipairs(contract.STRICT_KEYS) do
-    local present, non_null = 0, 0
-    for _, r in ipairs(rows) do
-      if is_object(r) and r[key] ~= nil then
-        present = present + 1
-        if r[key] ~= json.null then non_null = non_null + 1 end
-      end
-    end
-    if present < #rows then violations = violations + 1 end
-    fields[#fields + 1] = { field = key, present = present, non_null = non_null, total = #rows }
-  end
-  return fields, violations
-end
-
-local function contract_drift(rows)
-  local new_keys, missing_keys = {}, {}
-  if #rows >= 2 then
-    local mid = #rows // 2
-    local a, b = {}, {}
-    for i, r in ipairs(rows) do
-      if is_object(r) then
-        local set = i <= mid and a or b
-        for k in pairs(r) do set[k] = true end
-      end
-    end
-    for _, k in ipairs(sorted_keys(b)) do
-      if not a[k] then new_keys[#new_keys + 1] = k end
-    end
-    for _, k in ipairs(sorted_keys(a)) do
-      if not b[k] then missing_keys[#missing_keys + 1] = k end
-    end
-  end
-  return { new_keys_second_half = json.array(new_keys), missing_keys_second_half = json.array(missing_keys) }
-end
-
 local function ratio(num, den)
   if den == 0 then return 0.0 end
   return num / den
@@ -73,106 +38,149 @@ local function trimmed_task(r)
   return t
 end
 
-local function retry_telemetry(rows)
-  local with_meta, after, after_ok = 0, 0, 0
-  local histogram = {}
-  local timed_out_tasks, recovered_tasks = {}, {}
-  for _, r in ipairs(rows) do
-    if is_object(r) then
-      local a = r.retry_attempt
-      local task = trimmed_task(r)
-      if is_uint(a) then
-        with_meta = with_meta + 1
-        local hk = tostring(a)
-        histogram[hk] = (histogram[hk] or 0) + 1
-        if a > 1 then
-          after = after + 1
-          if r.timed_out ~= true and r.schema_valid ~= false and r.policy_blocked ~= true then
-            after_ok = after_ok + 1
-          end
-        end
-      end
-      if task then
-        if r.timed_out == true then
-          timed_out_tasks[task] = true
-        elseif is_uint(a) and a > 1 then
-          recovered_tasks[task] = true
-        end
-      end
-    end
-  end
-  local with_retry, recovered = 0, 0
-  for task in pairs(timed_out_tasks) do
-    with_retry = with_retry + 1
-    if recovered_tasks[task] then recovered = recovered + 1 end
-  end
+--- A fresh accumulator for a window of `total` rows (the count must be known up front: the drift
+--- compares the window's two halves). Feed it with stats.add, in file order; stats.finish gives the
+--- report. Memory grows with the distinct keys, tasks and HTTP modes seen, never with the rows.
+function stats.new(total, log_file)
+  local present, non_null = {}, {}
+  for _, key in ipairs(contract.STRICT_KEYS) do present[key], non_null[key] = 0, 0 end
   return {
-    rows_with_retry_metadata = with_meta,
-    rows_after_retry = after,
-    rows_after_retry_success = after_ok,
-    rows_after_retry_success_rate = ratio(after_ok, after),
-    tasks_with_retry = with_retry,
-    tasks_retry_recovered = recovered,
-    tasks_retry_recovery_rate = ratio(recovered, with_retry),
-    attempt_histogram = histogram,
+    total = total, log_file = log_file, index = 0, present = present, non_null = non_null,
+    keys_a = {}, keys_b = {},
+    retry = { with_meta = 0, after = 0, after_ok = 0, histogram = {}, timed_out_tasks = {}, recovered_tasks = {} },
+    critical = { summary_rows = 0, halt_enabled_rows = 0, halted_rows = 0, critical_errors_total = 0,
+      runs_with_critical_errors = 0 },
+    http = {}, http_order = {},
   }
 end
 
-local function critical_telemetry(rows)
-  local c = { summary_rows = 0, halt_enabled_rows = 0, halted_rows = 0, critical_errors_total = 0,
-    runs_with_critical_errors = 0 }
-  for _, r in ipairs(rows) do
-    if is_object(r) and r.tool == "cxtask_runall" then
-      c.summary_rows = c.summary_rows + 1
-      if r.halt_on_critical == true then c.halt_enabled_rows = c.halt_enabled_rows + 1 end
-      local crit = is_uint(r.run_all_critical_errors) and r.run_all_critical_errors or 0
-      c.critical_errors_total = c.critical_errors_total + crit
-      if crit > 0 then c.runs_with_critical_errors = c.runs_with_critical_errors + 1 end
-      local s, done, failed = r.run_all_scheduled, r.run_all_complete, r.run_all_failed
-      if is_uint(s) and is_uint(done) and is_uint(failed) and done + failed < s then
-        c.halted_rows = c.halted_rows + 1
+local function add_retry(t, r)
+  local a = r.retry_attempt
+  local task = trimmed_task(r)
+  if is_uint(a) then
+    t.with_meta = t.with_meta + 1
+    local hk = tostring(a)
+    t.histogram[hk] = (t.histogram[hk] or 0) + 1
+    if a > 1 then
+      t.after = t.after + 1
+      if r.timed_out ~= true and r.schema_valid ~= false and r.policy_blocked ~= true then
+        t.after_ok = t.after_ok + 1
       end
     end
   end
-  return c
+  if task then
+    if r.timed_out == true then
+      t.timed_out_tasks[task] = true
+    elseif is_uint(a) and a > 1 then
+      t.recovered_tasks[task] = true
+    end
+  end
 end
 
-local function http_mode_stats(rows)
-  local groups, order = {}, {}
-  for _, r in ipairs(rows) do
-    if is_object(r) and r.provider_transport == "http" then
-      local format = type(r.http_provider_format) == "string" and r.http_provider_format or "unknown"
-      local mode = type(r.http_parser_mode) == "string" and r.http_parser_mode or "unknown"
-      local key = format .. "\0" .. mode
-      local g = groups[key]
-      if not g then
-        g = { format = format, parser_mode = mode, runs = 0, healthy_runs = 0, schema_invalid = 0,
-          timed_out = 0, policy_blocked = 0 }
-        groups[key] = g
-        order[#order + 1] = key
-      end
-      g.runs = g.runs + 1
-      local bad = false
-      if r.schema_valid == false then g.schema_invalid, bad = g.schema_invalid + 1, true end
-      if r.timed_out == true then g.timed_out, bad = g.timed_out + 1, true end
-      if r.policy_blocked == true then g.policy_blocked, bad = g.policy_blocked + 1, true end
-      if not bad then g.healthy_runs = g.healthy_runs + 1 end
+local function add_critical(c, r)
+  if r.tool ~= "cxtask_runall" then return end
+  c.summary_rows = c.summary_rows + 1
+  if r.halt_on_critical == true then c.halt_enabled_rows = c.halt_enabled_rows + 1 end
+  local crit = is_uint(r.run_all_critical_errors) and r.run_all_critical_errors or 0
+  c.critical_errors_total = c.critical_errors_total + crit
+  if crit > 0 then c.runs_with_critical_errors = c.runs_with_critical_errors + 1 end
+  local sch, done, failed = r.run_all_scheduled, r.run_all_complete, r.run_all_failed
+  if is_uint(sch) and is_uint(done) and is_uint(failed) and done + failed < sch then
+    c.halted_rows = c.halted_rows + 1
+  end
+end
+
+local function add_http(acc, r)
+  if r.provider_transport ~= "http" then return end
+  local format = type(r.http_provider_format) == "string" and r.http_provider_format or "unknown"
+  local mode = type(r.http_parser_mode) == "string" and r.http_parser_mode or "unknown"
+  local key = format .. "\0" .. mode
+  local g = acc.http[key]
+  if not g then
+    g = { format = format, parser_mode = mode, runs = 0, healthy_runs = 0, schema_invalid = 0,
+      timed_out = 0, policy_blocked = 0 }
+    acc.http[key] = g
+    acc.http_order[#acc.http_order + 1] = key
+  end
+  g.runs = g.runs + 1
+  local bad = false
+  if r.schema_valid == false then g.schema_invalid, bad = g.schema_invalid + 1, true end
+  if r.timed_out == true then g.timed_out, bad = g.timed_out + 1, true end
+  if r.policy_blocked == true then g.policy_blocked, bad = g.policy_blocked + 1, true end
+  if not bad then g.healthy_runs = g.healthy_runs + 1 end
+end
+
+--- Count one row (any decoded JSON value; fields of non-objects are absent).
+function stats.add(acc, r)
+  acc.index = acc.index + 1
+  if not is_object(r) then return end
+  for _, key in ipairs(contract.STRICT_KEYS) do
+    local v = r[key]
+    if v ~= nil then
+      acc.present[key] = acc.present[key] + 1
+      if v ~= json.null then acc.non_null[key] = acc.non_null[key] + 1 end
     end
   end
+  if acc.total >= 2 then
+    local set = acc.index <= acc.total // 2 and acc.keys_a or acc.keys_b
+    for k in pairs(r) do set[k] = true end
+  end
+  add_retry(acc.retry, r)
+  add_critical(acc.critical, r)
+  add_http(acc, r)
+end
+
+local function finish_drift(acc)
+  local new_keys, missing_keys = {}, {}
+  for _, k in ipairs(sorted_keys(acc.keys_b)) do
+    if not acc.keys_a[k] then new_keys[#new_keys + 1] = k end
+  end
+  for _, k in ipairs(sorted_keys(acc.keys_a)) do
+    if not acc.keys_b[k] then missing_keys[#missing_keys + 1] = k end
+  end
+  return { new_keys_second_half = json.array(new_keys), missing_keys_second_half = json.array(missing_keys) }
+end
+
+local function finish_retry(t)
+  local with_retry, recovered = 0, 0
+  for task in pairs(t.timed_out_tasks) do
+    with_retry = with_retry + 1
+    if t.recovered_tasks[task] then recovered = recovered + 1 end
+  end
+  return {
+    rows_with_retry_metadata = t.with_meta,
+    rows_after_retry = t.after,
+    rows_after_retry_success = t.after_ok,
+    rows_after_retry_success_rate = ratio(t.after_ok, t.after),
+    tasks_with_retry = with_retry,
+    tasks_retry_recovered = recovered,
+    tasks_retry_recovery_rate = ratio(recovered, with_retry),
+    attempt_histogram = t.histogram,
+  }
+end
+
+local function finish_http(acc)
+  local order = {}
+  for i, k in ipairs(acc.http_order) do order[i] = k end
   table.sort(order) -- "\0" separates format from mode, so this sorts by (format, parser_mode)
   local out = {}
   for _, key in ipairs(order) do
-    local g = groups[key]
+    local g = acc.http[key]
     g.success_rate = ratio(g.healthy_runs, g.runs)
     out[#out + 1] = g
   end
   return json.array(out)
 end
 
---- The telemetry.v1 report for a window of decoded rows (file order).
-function stats.compute(rows, log_file)
-  local fields, violations = field_population(rows)
-  local drift = contract_drift(rows)
+--- The telemetry.v1 report of the rows added (exactly acc.total of them).
+function stats.finish(acc)
+  local fields, violations = {}, 0
+  for _, key in ipairs(contract.STRICT_KEYS) do
+    local present = acc.present[key]
+    if present < acc.index then violations = violations + 1 end
+    fields[#fields + 1] = { field = key, present = present, non_null = acc.non_null[key], total = acc.index }
+  end
+  local drift = finish_drift(acc)
   local severity = "ok"
   if violations > 0 or #drift.missing_keys_second_half > 0 then
     severity = "critical"
@@ -181,17 +189,36 @@ function stats.compute(rows, log_file)
   end
   return {
     contract_version = stats.CONTRACT_VERSION,
-    log_file = log_file,
-    window_runs = #rows,
+    log_file = acc.log_file,
+    window_runs = acc.index,
     required_fields = #contract.STRICT_KEYS,
     severity = severity,
     strict_violations = violations,
     fields = json.array(fields),
     contract_drift = drift,
-    retry_telemetry = retry_telemetry(rows),
-    critical_telemetry = critical_telemetry(rows),
-    http_mode_stats = http_mode_stats(rows),
+    retry_telemetry = finish_retry(acc.retry),
+    critical_telemetry = acc.critical,
+    http_mode_stats = finish_http(acc),
   }
+end
+
+--- The telemetry.v1 report for a window of decoded rows (file order).
+function stats.compute(rows, log_file)
+  local acc = stats.new(#rows, log_file)
+  for _, r in ipairs(rows) do stats.add(acc, r) end
+  return stats.finish(acc)
+end
+
+--- The report over the last n rows of the log at path, streamed (cx.logs.window): memory does not
+--- grow with n. Returns report, info {exists, rows}; or nil, message.
+function stats.file(path, n)
+  local loc, err = window.locate(path, n)
+  if not loc then return nil, err end
+  local acc = stats.new(loc.count, path)
+  local rows
+  rows, err = window.each(loc, function(row) stats.add(acc, row) end)
+  if not rows then return nil, err end
+  return stats.finish(acc), loc
 end
 
 return stats

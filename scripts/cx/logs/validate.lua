@@ -1,161 +1,103 @@
---- `logs validate`: check every line of a run log against the row contract, streaming (constant
---- memory whatever the file size). Issue classes: read_error (invalid UTF-8), invalid_json, torn
---- (the JSON ends inside a value: a row cut short; also counted as invalid JSON), not_object,
---- missing_required_field, missing_legacy_field. Messages follow the reference's shapes.
+--- `logs validate`: check every line of a run log against the row contract (cx.log_contract) and
+--- name each defect at its line: a finding is {file, line, class, field, message, severity}.
+--- Classes (docs/logs.md): invalid_encoding, invalid_json, torn_line, not_object, missing_required,
+--- wrong_type, null_not_allowed, invalid_value, inconsistent (errors) and duplicate_execution_id
+--- (a warning; so is torn_line for a complete last row without its newline).
+---
+--- The work is native (cx.core.logcheck): the file is checked in blocks on every core and the
+--- findings come back in line order, one at a time, so memory stays bounded whatever the size of
+--- the log or the number of findings. The counters and the status follow the reference.
 local core = require "cx.core"
-local json = require "cx.json"
 local contract = require "cx.log_contract"
-
--- Lines are checked by the native scanner (cx.core.logcheck): no tree is built, so a whole log
--- validates at close to read speed; its parse messages follow the reference parser's wording.
 
 local validate = {}
 
-validate.CONTRACT_VERSION = "logs_validate.v1"
-validate.KEPT_ISSUES = 200 -- issues kept for the report; all are counted
+validate.CONTRACT_VERSION = "logs_validate.v2"
 
---- A fresh validation state. opts: log_file (for messages), legacy_ok (bool).
-function validate.new(opts)
-  return {
-    log_file = opts.log_file or "",
+--- The finding classes in summary order.
+validate.CLASSES = core.logcheck.classes()
+
+local native -- the prepared contract, one per process
+
+--- The native contract object (cx.core.logcheck.contract over cx.log_contract).
+function validate.contract()
+  native = native or core.logcheck.contract(contract.native_spec())
+  return native
+end
+
+--- Start validating path. opts: legacy_ok (bool), keep_per_class (0 = every finding), threads,
+--- block_size, split_seed (tests). Returns a run (see run:next, run:summary, run:close), or nil,
+--- message, class ("not_found" when the file does not exist).
+function validate.open(path, opts)
+  opts = opts or {}
+  local v, err, class = validate.contract():validate(path, {
     legacy_ok = opts.legacy_ok and true or false,
-    entries_scanned = 0,
-    legacy_entries = 0,
-    corrupted_entries = 0,
-    issue_count = 0,
-    invalid_json_entries = 0,
-    torn_entries = 0,
-    issues = {},
-    last_corrupted_line = nil,
-  }
+    keep_per_class = opts.keep_per_class or 0,
+    threads = opts.threads,
+    block_size = opts.block_size,
+    split_seed = opts.split_seed,
+  })
+  if not v then return nil, err, class end
+  local run = { path = path, legacy_ok = opts.legacy_ok and true or false, native = v }
+
+  --- The next finding in line order, nil at the end, or nil, message after a read error.
+  function run:next()
+    local line, klass, severity, field, message = self.native:next()
+    if not line then return nil, klass end
+    return { file = self.path, line = line, class = klass, severity = severity, field = field,
+      message = message }
+  end
+
+  --- The counters (final once next returned nil) and the status.
+  function run:summary()
+    local s = self.native:summary()
+    s.status = validate.status(s, self.legacy_ok)
+    return s
+  end
+
+  function run:close()
+    self.native:close()
+  end
+
+  return run
 end
 
-local function add_issue(st, lineno, class, message)
-  st.issue_count = st.issue_count + 1
-  if st.last_corrupted_line ~= lineno then
-    st.corrupted_entries = st.corrupted_entries + 1
-    st.last_corrupted_line = lineno
-  end
-  if #st.issues < validate.KEPT_ISSUES then
-    st.issues[#st.issues + 1] = { line = lineno, class = class, message = message }
-  end
+--- The reference's verdict: ok without errors; ok_with_warnings when the only errors are of the
+--- lenient kinds in legacy mode (no line that fails to parse); otherwise fail. Warnings (repeated
+--- execution ids, a complete last row without its newline) never change it.
+function validate.status(s, legacy_ok)
+  if s.issue_count == 0 then return "ok" end
+  if legacy_ok and s.invalid_json_entries == 0 then return "ok_with_warnings" end
+  return "fail"
 end
 
-local function preview(text, chars)
-  local cut = utf8.offset(text, chars + 1)
-  if cut then return text:sub(1, cut - 1) end
-  return text
-end
-
--- The keys the native checker looks up: the strict list, then the legacy names it lacks.
-local WATCHED = {}
-local BIT = {}
-for _, k in ipairs(contract.STRICT_KEYS) do WATCHED[#WATCHED + 1] = k end
-for _, pair in ipairs(contract.LEGACY_PAIRS) do
-  for _, k in ipairs(pair) do
-    local known = false
-    for _, w in ipairs(WATCHED) do known = known or w == k end
-    if not known then WATCHED[#WATCHED + 1] = k end
-  end
-end
-for i, k in ipairs(WATCHED) do BIT[k] = 1 << (i - 1) end
-local MODERN = BIT.execution_id | BIT.timestamp
-local ALL_STRICT = 0
-for _, k in ipairs(contract.STRICT_KEYS) do ALL_STRICT = ALL_STRICT | BIT[k] end
-
-local checker -- created on first use (one per process)
-
-local function has(present, key)
-  return present & BIT[key] ~= 0
-end
-
---- Check one physical line (1-based lineno). torn: the reader saw no newline after it.
-function validate.line(st, lineno, text, torn)
-  checker = checker or core.logcheck.new(WATCHED)
-  local kind, present, message, truncated = checker:check(text)
-  if kind == "blank" then return end
-  if kind == "read_error" then
-    add_issue(st, lineno, "read_error", string.format("line %d: read error: %s", lineno, message))
-    return
-  end
-  st.entries_scanned = st.entries_scanned + 1
-  if kind == "invalid_json" then
-    st.invalid_json_entries = st.invalid_json_entries + 1
-    local class = "invalid_json"
-    if truncated or torn then
-      st.torn_entries = st.torn_entries + 1
-      class = "torn"
-    end
-    add_issue(st, lineno, class, string.format("failed to parse json line %d in %s (preview='%s'): %s",
-      lineno, st.log_file, preview(text, 160), message))
-    return
-  end
-  if kind == "not_object" then
-    add_issue(st, lineno, "not_object", string.format("line %d: json is not an object", lineno))
-    return
-  end
-  local modern = present & MODERN == MODERN
-  if (not st.legacy_ok or modern) and present & ALL_STRICT ~= ALL_STRICT then
-    for _, k in ipairs(contract.STRICT_KEYS) do
-      if not has(present, k) then
-        add_issue(st, lineno, "missing_required_field",
-          string.format("line %d: missing required field '%s'", lineno, k))
-      end
-    end
-  end
-  if st.legacy_ok and not modern then
-    local complete = true
-    for _, pair in ipairs(contract.LEGACY_PAIRS) do
-      if not has(present, pair[1]) and not has(present, pair[2]) then
-        complete = false
-        add_issue(st, lineno, "missing_legacy_field", string.format(
-          "line %d: missing legacy field '%s' (or '%s')", lineno, pair[1], pair[2]))
-      end
-    end
-    if complete then st.legacy_entries = st.legacy_entries + 1 end
-  end
-end
-
---- The report: counters, status ("ok", "ok_with_warnings", "fail") and the kept issues.
-function validate.result(st)
-  local status
-  if st.issue_count == 0 then
-    status = "ok"
-  elseif st.legacy_ok and st.invalid_json_entries == 0 then
-    status = "ok_with_warnings"
-  else
-    status = "fail"
-  end
-  return {
-    contract_version = validate.CONTRACT_VERSION,
-    log_file = st.log_file,
-    entries_scanned = st.entries_scanned,
-    legacy_ok = st.legacy_ok,
-    legacy_entries = st.legacy_entries,
-    corrupted_entries = st.corrupted_entries,
-    issue_count = st.issue_count,
-    invalid_json_entries = st.invalid_json_entries,
-    torn_entries = st.torn_entries,
-    status = status,
-    issues = json.array(st.issues),
-  }
-end
-
---- Validate a whole file with the native line reader. Returns the report, or nil, message, class
---- ("not_found" when the file does not exist).
+--- Validate a whole file and collect the findings (tests and small logs; the command streams).
+--- Returns {findings = {...}, summary = {...}} or nil, message, class.
 function validate.file(path, opts)
-  local native = core.runlog
-  if not native then return nil, "run log reader unavailable", "io" end
-  local step, box, init, closing = native.lines(path)
-  if not step then return nil, box, init end
-  local st = validate.new({ log_file = path, legacy_ok = opts.legacy_ok })
-  local ok, ierr = pcall(function()
-    for lineno, text, torn in step, box, init, closing do
-      validate.line(st, lineno, text, torn)
+  local run, err, class = validate.open(path, opts)
+  if not run then return nil, err, class end
+  local findings = {}
+  while true do
+    local f, ferr = run:next()
+    if not f then
+      if ferr then
+        run:close()
+        return nil, ferr, "io"
+      end
+      break
     end
-  end)
-  if not ok then return nil, tostring(ierr), "io" end
-  return validate.result(st)
+    findings[#findings + 1] = f
+  end
+  local summary = run:summary()
+  run:close()
+  return { findings = findings, summary = summary }
+end
+
+--- One finding as a text line: `file:line: class: field: message` (field `-` when none). The
+--- message is already free of control bytes; the file name is escaped here.
+function validate.format(f)
+  return string.format("%s:%d: %s: %s: %s", core.logcheck.escape(f.file), f.line, f.class,
+    f.field or "-", f.message)
 end
 
 return validate

@@ -120,6 +120,47 @@ function M.check_actions(doc, fixture, require_nonempty)
   return p
 end
 
+-- The values a shape path names: "$" the document, "$.a" a member, "$.a[]" every element of an array.
+local function at(doc, path)
+  local values = { doc }
+  if path:sub(1, 3) == "$[]" then values = type(doc) == "table" and doc or {} end
+  for part in path:gmatch("%.([^.]+)") do
+    local name, each = part:match("^(.-)(%[%])$")
+    name = name or part
+    local next_values = {}
+    for _, v in ipairs(values) do
+      local x = type(v) == "table" and v[name] or nil
+      if each then
+        for _, e in ipairs(type(x) == "table" and x or {}) do next_values[#next_values + 1] = e end
+      elseif x ~= nil then
+        next_values[#next_values + 1] = x
+      end
+    end
+    values = next_values
+  end
+  return values
+end
+
+--- Check a document against a shape fixture { shapes = { [path] = { keys = {...}, types = {...} } } }
+--- (the form of the fixtures of the smaller commands: version, routes, metrics, quota ...).
+function M.check_shape(doc, fixture)
+  local p = {}
+  local paths = {}
+  for path in pairs(fixture.shapes) do paths[#paths + 1] = path end
+  table.sort(paths)
+  for _, path in ipairs(paths) do
+    local shape = fixture.shapes[path]
+    if path == "$" or not path:match("%[%]$") then
+      local values = at(doc, path)
+      if #values == 0 then p[#p + 1] = path .. " missing" end
+    end
+    for i, v in ipairs(at(doc, path)) do
+      M.check_keys(p, (path:gsub("%[%]$", "[" .. i .. "]")), v, shape.keys or {}, shape.types)
+    end
+  end
+  return p
+end
+
 --- Check a broker benchmark report against its fixture (severities of violations included).
 function M.check_broker_benchmark(doc, fixture)
   local p, kt = top_level(doc, fixture)

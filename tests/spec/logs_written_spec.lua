@@ -1,0 +1,129 @@
+-- Every log cx writes validates clean under `cx logs validate --strict`: each command that appends
+-- rows runs on the mock (capture commands, cxcopy, fix, health, successes, schema failures, adapter
+-- failures, task variables, a signal, replay, fix-run), then the repository's log is checked by
+-- the command and by the spec helper other
+-- packages call (helpers.log_valid; the scheduler's rows join once pkg runall lands).
+local h = require "helpers.cli"
+local json = require "cx.json"
+local log_valid = require "helpers.log_valid"
+local runlog_rows = require "helpers.runlog_rows"
+
+local function git_repo()
+  local repo = h.tmprepo()
+  assert(os.execute("cd " .. h.quote(repo) .. " && git config user.email t@example.invalid && git config user.name t"
+    .. " && printf 'one\\n' > a && git add a && git commit -qm init"
+    .. " && printf 'two\\n' >> a && printf 'b\\n' > b && git add b"))
+  return repo
+end
+
+describe("logs cx writes", function()
+  local repo
+  before_each(function() repo = git_repo() end)
+  after_each(function() h.rm(repo) end)
+
+  local function cx(args, env)
+    local e = { CX_PROVIDER_ADAPTER = "mock", HOME = repo }
+    for k, v in pairs(env or {}) do e[k] = v end
+    return h.cx(args, { cwd = repo, env = e })
+  end
+
+  local function assert_clean(n_rows)
+    local rows = runlog_rows.all(repo)
+    assert.equal(n_rows, #rows)
+    local r = cx({ "logs", "validate", "--strict" })
+    assert.equal(0, r.code, r.stdout)
+    assert.truthy(r.stdout:find("\nstatus: ok\n", 1, true), r.stdout)
+    assert.truthy(r.stdout:find("warning_count: 0\n", 1, true), r.stdout)
+    log_valid.assert_repo_clean(repo, { no_warnings = true })
+  end
+
+  it("capture commands: cx, cxj, cxo, cxol, successes and adapter failures", function()
+    assert.equal(0, cx({ "cx", "git", "status" }).code)
+    assert.equal(0, cx({ "cxj", "git", "status" }).code)
+    assert.equal(0, cx({ "cxo", "echo", "hi" }).code)
+    assert.equal(0, cx({ "cxol", "true" }).code)
+    for _, fail in ipairs({ "timeout", "unreachable", "malformed", "rate_limited", "server_error", "incomplete" }) do
+      cx({ "cxo", "true" }, { CX_MOCK_FAIL = fail, CX_TIMEOUT_LLM_SECS = "1" })
+    end
+    cx({ "cxo", "true" }, { CX_MOCK_ERROR = "quota exhausted" })
+    cx({ "cxo", "true" }, { CX_PROVIDER_ADAPTER = "http-stub" })
+    cx({ "cxo", "true" }, { CX_PROVIDER_ADAPTER = "http", CX_HTTP_PROVIDER_URL = false })
+    cx({ "cxo", "/nonexistent/command" })
+    cx({ "cxcopy", "true" }) -- no clipboard here: the run is still logged
+    cx({ "fix", "false" })
+    assert.equal(0, cx({ "health" }).code)
+    assert_clean(17)
+    local adapters = {}
+    for _, row in ipairs(runlog_rows.all(repo)) do adapters[row.adapter_type] = true end
+    assert.same({ mock = true, ["http-stub"] = true, ["http-curl"] = true }, adapters)
+    local tools = {}
+    for _, row in ipairs(runlog_rows.all(repo)) do tools[row.tool] = true end
+    assert.is_true(tools.cxcopy and tools.cxfix and tools.cxj and tools.cx)
+  end)
+
+  it("task variables, an unusual mode and backend on the rows", function()
+    local env = { CX_TASK_ID = "task_7", CX_TASK_PARENT_ID = "task_1", CX_TASK_WORKER_ID = "w3",
+      CX_TASK_QUEUE_MS = "42", CX_TASK_RETRY_ATTEMPT = "2", CX_TASK_RETRY_MAX = "3", CX_TASK_RETRY_REASON = "timeout",
+      CX_TASK_RETRY_BACKOFF_MS = "500", CX_TASK_REPLICA_INDEX = "1", CX_TASK_REPLICA_COUNT = "2",
+      CX_TASK_CONVERGE_MODE = "vote", CX_TASK_CONVERGE_WINNER = "1", CX_TASK_CONVERGE_VOTES = '{"ok":2}',
+      CX_MODE = "deterministic", CX_LLM_BACKEND = "ollama", CX_BROKER_POLICY = "cost" }
+    assert.equal(0, cx({ "cxo", "true" }, env).code)
+    -- values that do not parse become null, not junk
+    env.CX_TASK_QUEUE_MS, env.CX_TASK_RETRY_ATTEMPT, env.CX_TASK_CONVERGE_VOTES = "-1", "99999999999", "{bad"
+    assert.equal(0, cx({ "cxo", "true" }, env).code)
+    assert_clean(2)
+    assert.equal(42, runlog_rows.all(repo)[1].queue_ms)
+    assert.equal(json.null, runlog_rows.last(repo).queue_ms)
+  end)
+
+  it("structured commands: successes, schema failures with quarantine, relaxed mode", function()
+    assert.equal(0, cx({ "next", "git", "status" }).code)
+    assert.equal(0, cx({ "diffsum" }).code)
+    assert.equal(0, cx({ "diffsum-staged" }).code)
+    assert.equal(0, cx({ "commitjson" }).code)
+    assert.equal(0, cx({ "commitmsg" }).code)
+    assert.equal(1, cx({ "next", "true" }, { CX_MOCK_FAIL = "malformed" }).code) -- two rows + quarantine
+    assert.equal(1, cx({ "next", "true" }, { CX_MOCK_PLAIN_RESPONSE = "prose", CX_SCHEMA_RELAXED = "1" }).code)
+    assert.equal(1, cx({ "next", "true" }, { CX_MOCK_FAIL = "timeout", CX_TIMEOUT_LLM_SECS = "1" }).code)
+    local n = #runlog_rows.all(repo)
+    assert.is_true(n >= 9)
+    assert_clean(n)
+  end)
+
+  it("replay, success and failure, and fix-run with a blocked command", function()
+    cx({ "next", "true" }, { CX_MOCK_FAIL = "malformed" })
+    local qid = runlog_rows.last(repo).quarantine_id
+    assert.equal(0, cx({ "replay", qid }).code)
+    assert.equal(1, cx({ "replay", qid }, { CX_MOCK_FAIL = "malformed" }).code)
+    local reply = '{"analysis":"stale","commands":["echo rebuilt > marker","rm -rf /"]}'
+    assert.equal(0, cx({ "fix-run", "true" }, { CX_MOCK_PLAIN_RESPONSE = reply }).code)
+    cx({ "fix-run", "true" }, { CX_MOCK_PLAIN_RESPONSE = reply, CXFIX_RUN = "1" })
+    local n = #runlog_rows.all(repo)
+    assert.is_true(n >= 6)
+    assert_clean(n)
+    assert.is_true(runlog_rows.last(repo).policy_blocked)
+  end)
+
+  it("a run stopped by a signal writes an `interrupted` row that validates clean", function()
+    local bg = require "helpers.background"
+    local p = bg.start({ "cxo", "echo", "hi" }, { cwd = repo,
+      env = { CX_PROVIDER_ADAPTER = "mock", CX_MOCK_LATENCY_MS = "600000", HOME = repo } })
+    assert.is_truthy(bg.wait_for(function() return bg.polling_without_children(p.pid) end))
+    p.signal("TERM")
+    assert.equal(143, p.wait().code)
+    assert_clean(1)
+    assert.equal("interrupted", runlog_rows.last(repo).failure_class)
+  end)
+
+  it("a log rewritten by `logs migrate --in-place` validates clean too", function()
+    assert.equal(0, cx({ "cxo", "true" }).code)
+    local log = repo .. "/.codex/cxlogs/runs.jsonl"
+    local f = assert(io.open(log, "ab"))
+    f:write('{"ts":"2026-02-20T10:00:00Z","tool":"cxo","cwd":"/p","scope":"repo","repo_root":"/p",' ..
+      '"duration_ms":12,"prompt_len_processed":3,"rtk_error":"x","clip_mode":"smart","schema_reason":""}\n')
+    f:close()
+    assert.equal(1, cx({ "logs", "validate", "--strict" }).code) -- the legacy row lacks the strict keys
+    assert.equal(0, cx({ "logs", "migrate", "--in-place" }).code)
+    assert_clean(2)
+  end)
+end)
