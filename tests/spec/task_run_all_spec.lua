@@ -129,6 +129,29 @@ describe("cx task run-all, sequential", function()
     tr.assert_log_valid(repo)
   end)
 
+  it("writes the scheduler's row keys only on the rows they concern", function()
+    local repo = tr.repo({ task("task_001") })
+    ok_run(repo, { "cxo", "echo", "plain" })
+    local r = ok_run(repo, { "task", "run-all" })
+    local rows = tr.rows(repo)
+    assert.equal(3, #rows)
+    local plain, attempt_row, summary = rows[1], rows[2], rows[3]
+    for _, k in ipairs({ "run_id", "wave", "attempt_started_ms", "attempt_finished_ms", "run_offset_ms",
+      "run_all_skipped", "retry_after_ms", "backend_moved_from" }) do
+      assert.is_nil(plain[k], k)
+    end
+    assert.equal(tr.run_id(r, repo), attempt_row.run_id)
+    assert.equal(1, attempt_row.wave)
+    assert.is_number(attempt_row.run_offset_ms)
+    assert.is_nil(attempt_row.run_all_skipped)
+    assert.is_nil(attempt_row.backend_moved_from) -- only when the task moved
+    assert.equal(attempt_row.run_id, summary.run_id)
+    assert.equal(0, summary.run_all_skipped)
+    assert.equal(0, summary.run_all_not_run)
+    assert.is_nil(summary.wave)
+    tr.assert_log_valid(repo)
+  end)
+
   it("reports the failure taxonomy, retries only transient failures and explains each failure", function()
     local repo = tr.repo({
       task("task_001"),

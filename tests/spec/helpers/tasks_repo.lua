@@ -8,6 +8,7 @@
 ---   tr.assert_log_valid(repo)
 local h = require "helpers.cli"
 local json = require "cx.json"
+local log_valid = require "helpers.log_valid"
 local runlog_rows = require "helpers.runlog_rows"
 
 local M = {}
@@ -87,8 +88,10 @@ function M.run_id(result, repo)
   return nil
 end
 
---- Asserts that repo's run log validates clean under `cx logs validate --strict`.
+--- Asserts that repo's run log validates clean under `cx logs validate --strict` (pkg logs'
+--- helpers.log_valid), and that the CLI agrees.
 function M.assert_log_valid(repo)
+  log_valid.assert_repo_clean(repo, { no_warnings = true })
   local r = M.cx(repo, { "logs", "validate", "--strict" })
   assert(r.code == 0, "the run log does not validate --strict:\n" .. r.stdout .. r.stderr)
 end
