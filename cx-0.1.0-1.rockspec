@@ -170,6 +170,7 @@ build = {
     ["cx.diag.render"] = "scripts/cx/diag/render.lua",
     ["cx.diag.report"] = "scripts/cx/diag/report.lua",
     ["cx.diag.stats"] = "scripts/cx/diag/stats.lua",
+    ["cx.epoch"] = "scripts/cx/epoch.lua",
     ["cx.execute"] = "scripts/cx/execute.lua",
     ["cx.git_head"] = "scripts/cx/git_head.lua",
     ["cx"] = "scripts/cx/init.lua",

@@ -16,18 +16,7 @@ local tr = require "helpers.tasks_repo"
 
 teardown(tr.cleanup)
 
--- splitmix64: the same draws on every Lua build
-local function rng(seed)
-  local state = seed
-  return function(n)
-    state = state + 0x9e3779b97f4a7c15
-    local x = state
-    x = (x ~ (x >> 30)) * 0xbf58476d1ce4e5b9
-    x = (x ~ (x >> 27)) * 0x94d049bb133111eb
-    x = x ~ (x >> 31)
-    return (x >> 1) % n
-  end
-end
+local rng = require("helpers.sched_sim").rng -- splitmix64: the same draws on every Lua build
 
 local LOCKS = { { "repo:read" }, { "repo:read" }, { "repo:read" }, { "repo:read" }, { "db:read" }, { "db:read" },
   { "repo:write" }, { "db:write" }, { "docs:write" }, { "repo:read", "db:read" } }

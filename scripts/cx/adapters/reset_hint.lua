@@ -5,28 +5,19 @@
 ---   x-ratelimit-reset-requests / -tokens: 1s, 6m0s, 20ms, 1h2m3.5s   (OpenAI style durations)
 ---   x-ratelimit-reset / ratelimit-reset: <seconds>, or epoch seconds when the number is that large
 --- Several hints: the latest wins (waiting less would only meet the same refusal).
+local epoch = require "cx.epoch"
+
 local M = {}
 
 local MONTHS = { Jan = 1, Feb = 2, Mar = 3, Apr = 4, May = 5, Jun = 6, Jul = 7, Aug = 8, Sep = 9, Oct = 10,
   Nov = 11, Dec = 12 }
-
--- Days from 1970-01-01 to y-m-d (proleptic Gregorian), without the local time zone os.time assumes.
-local function days_from_civil(y, m, d)
-  y = m <= 2 and y - 1 or y
-  local era = (y >= 0 and y or y - 399) // 400
-  local yoe = y - era * 400
-  local doy = (153 * (m + (m > 2 and -3 or 9)) + 2) // 5 + d - 1
-  local doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
-  return era * 146097 + doe - 719468
-end
 
 --- Epoch ms of an IMF-fixdate (`Wed, 21 Oct 2015 07:28:00 GMT`), or nil.
 function M.http_date_ms(text)
   local d, mon, y, hh, mm, ss = text:match("^%a+, (%d%d?) (%a%a%a) (%d%d%d%d) (%d%d):(%d%d):(%d%d) GMT$")
   local m = MONTHS[mon or ""]
   if not m then return nil end
-  local days = days_from_civil(tonumber(y), m, tonumber(d))
-  return ((days * 24 + tonumber(hh)) * 60 + tonumber(mm)) * 60000 + tonumber(ss) * 1000
+  return epoch.seconds(tonumber(y), m, tonumber(d), tonumber(hh), tonumber(mm), tonumber(ss)) * 1000
 end
 
 local UNIT_MS = { h = 3600000, m = 60000, s = 1000, ms = 1, us = 0.001, ["µs"] = 0.001, ns = 0.000001 }

@@ -82,14 +82,7 @@ local function locks_of(keys)
   return out
 end
 
-local function conflict(a, b)
-  for _, x in ipairs(a) do
-    for _, y in ipairs(b) do
-      if x.domain == y.domain and (x.write or y.write) then return true end
-    end
-  end
-  return false
-end
+local conflict = sim.conflicts
 
 --- The distinct instants at which attempts start or finish, and for each the attempts running just
 --- after it (started at or before it, finishing after it).
