@@ -12,10 +12,13 @@ JSONL run log, and diagnostics with editable Lua policies that gate CI.]],
   homepage = "https://github.com/cx-runtime/cx",
 }
 dependencies = { "lua >= 5.4, < 5.5", "argparse >= 0.7" }
+-- libcurl is not linked: cx.core loads it with the first HTTP request (native/libcurl.c). It is
+-- looked up here for its headers (the dev package; Debian keeps curl.h under a multiarch directory
+-- that LuaRocks' header search misses, hence `library`).
 external_dependencies = {
   CURL = { library = "curl" },
   JANSSON = { library = "jansson" },
-  OPENSSL = { library = "crypto" },
+  MD = { library = "md" },
 }
 build = {
   type = "builtin",
@@ -31,16 +34,20 @@ build = {
         "native/envelope.c",
         "native/filelock.c",
         "native/fs.c",
+        "native/git_head.c",
         "native/http.c",
         "native/json_write.c",
+        "native/libcurl.c",
         "native/logcheck.c",
         "native/logvalidate.c",
         "native/loop.c",
         "native/lua_atomicfile.c",
         "native/lua_digest.c",
+        "native/lua_env.c",
         "native/lua_envelope.c",
         "native/lua_filelock.c",
         "native/lua_fs.c",
+        "native/lua_git.c",
         "native/lua_json.c",
         "native/lua_logcheck.c",
         "native/lua_loop.c",
@@ -55,9 +62,9 @@ build = {
         "native/signals.c",
       },
       defines = { 'CX_VERSION="0.1.0"', "_GNU_SOURCE" },
-      incdirs = { "native", "$(CURL_INCDIR)", "$(JANSSON_INCDIR)", "$(OPENSSL_INCDIR)" },
-      libdirs = { "$(CURL_LIBDIR)", "$(JANSSON_LIBDIR)", "$(OPENSSL_LIBDIR)" },
-      libraries = { "curl", "jansson", "crypto", "pthread" },
+      incdirs = { "native", "$(CURL_INCDIR)", "$(JANSSON_INCDIR)", "$(MD_INCDIR)" },
+      libdirs = { "$(JANSSON_LIBDIR)", "$(MD_LIBDIR)" },
+      libraries = { "jansson", "md", "pthread" },
     },
     -- Lua modules (keep in step with scripts/cx/**.lua and policies/*.lua)
     ["cx.adapters.binaries"] = "scripts/cx/adapters/binaries.lua",
@@ -190,6 +197,7 @@ build = {
     ["cx.policy_rules"] = "scripts/cx/policy_rules.lua",
     ["cx.policy_rules_driver"] = "scripts/cx/policy_rules_driver.lua",
     ["cx.policy_test"] = "scripts/cx/policy_test.lua",
+    ["cx.printable"] = "scripts/cx/printable.lua",
     ["cx.progress"] = "scripts/cx/progress.lua",
     ["cx.report_format"] = "scripts/cx/report_format.lua",
     ["cx.prompt_filter"] = "scripts/cx/prompt_filter.lua",
@@ -198,6 +206,7 @@ build = {
     ["cx.quota.catalog"] = "scripts/cx/quota/catalog.lua",
     ["cx.quota.probe"] = "scripts/cx/quota/probe.lua",
     ["cx.quota.usage"] = "scripts/cx/quota/usage.lua",
+    ["cx.redact"] = "scripts/cx/redact.lua",
     ["cx.registry"] = "scripts/cx/registry.lua",
     ["cx.runlog"] = "scripts/cx/runlog.lua",
     ["cx.schema.builtin"] = "scripts/cx/schema/builtin.lua",
@@ -206,6 +215,7 @@ build = {
     ["cx.schema.registry"] = "scripts/cx/schema/registry.lua",
     ["cx.schema.validator"] = "scripts/cx/schema/validator.lua",
     ["cx.schema_exec"] = "scripts/cx/schema_exec.lua",
+    ["cx.sink"] = "scripts/cx/sink.lua",
     ["cx.state"] = "scripts/cx/state.lua",
     ["cx.structured"] = "scripts/cx/structured.lua",
     ["cx.suggest"] = "scripts/cx/suggest.lua",

@@ -72,11 +72,15 @@ function M.spawn_env(spec)
   if not ctx or next(ctx.env) == nil then return spec end
   local set, unset = {}, {}
   for k, v in pairs(spec.env_set or {}) do set[k] = v end
-  for _, k in ipairs(spec.env_unset or {}) do unset[#unset + 1] = k end
+  local removed = {} -- names the spawner removes on purpose (cx's own secrets): never set back
+  for _, k in ipairs(spec.env_unset or {}) do
+    unset[#unset + 1] = k
+    removed[k] = true
+  end
   for k, v in pairs(ctx.env) do
     if v == false then
       if spec.env_set == nil or spec.env_set[k] == nil then unset[#unset + 1] = k end
-    elseif set[k] == nil then
+    elseif set[k] == nil and not removed[k] then
       set[k] = v
     end
   end

@@ -4,6 +4,7 @@
  *   /ratelimit        429 with Retry-After: 7, x-ratelimit-reset-requests: 1.5s and a header
  *                     sent twice (X-Dup: a, X-Dup: b)
  *   /status/<code>    <code> with body "status <code>"
+ *   /redirect/<code>  <code> with a Location carrying credentials, body "moved"
  *   /auth             200, the body is the Authorization header value it received
  *   /echo             200 application/octet-stream, the request body back
  *   /big/<n>          200 with n bytes of 'x'

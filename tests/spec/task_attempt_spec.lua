@@ -4,7 +4,7 @@
 local context = require "cx.context"
 local converge = require "cx.tasks.converge"
 local objective = require "cx.tasks.objective"
-local output = require "cx.output"
+local sinks = require "cx.sink"
 local reset_hint = require "cx.adapters.reset_hint"
 local vclock = require "cx.vclock"
 local writer = require "cx.tasks.writer"
@@ -228,9 +228,9 @@ describe("cx.tasks.writer", function()
   end)
 end)
 
-describe("cx.output", function()
+describe("cx.sink", function()
   it("buffers what a command writes", function()
-    local b = output.buffer()
+    local b = sinks.buffer()
     b.out("a")
     b.err("x")
     b.out("b")

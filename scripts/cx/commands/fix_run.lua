@@ -5,12 +5,13 @@ local core = require "cx.core"
 local capture = require "cx.capture"
 local config = require "cx.config"
 local execute = require "cx.execute"
-local output = require "cx.output"
+local sinks = require "cx.sink"
 local paths = require "cx.paths"
 local policy = require "cx.policy"
 local schema_exec = require "cx.schema_exec"
 
-local M = { summary = "analyse a failing command and (with CXFIX_RUN=1) run the safe fixes" }
+local M = { summary = "analyse a failing command and (with CXFIX_RUN=1) run the safe fixes",
+  raw_output = true } -- stdout is the analysis (cx.output: escaped only on a terminal)
 
 local HELP = [[
 Usage: cx fix-run [--unsafe] <command> [args...]
@@ -70,7 +71,7 @@ local function run_suggestions(commands, unsafe, p, sink)
   return blocked, #reasons > 0 and table.concat(reasons, "; ") or nil
 end
 
---- Run `cx fix-run [--unsafe] <command...>` writing to sink (cx.output). Returns the exit code: the
+--- Run `cx fix-run [--unsafe] <command...>` writing to sink (cx.sink). Returns the exit code: the
 --- original command's, 1 when the analysis failed, 2 without a command.
 function M.execute(argv, sink)
   local unsafe = false
@@ -130,7 +131,7 @@ function M.run(argv)
     io.stdout:write(HELP)
     return 0
   end
-  return M.execute(argv, output.stdio())
+  return M.execute(argv, sinks.stdio())
 end
 
 return M

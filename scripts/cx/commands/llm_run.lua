@@ -2,7 +2,7 @@
 --- `fix` and `cxcopy` reuse its argument handling and run step.
 local args = require "cx.args"
 local execute = require "cx.execute"
-local output = require "cx.output"
+local sinks = require "cx.sink"
 
 local M = {}
 
@@ -51,7 +51,7 @@ function M.run(name, opts)
   return out
 end
 
---- Run `cx <name> <argv...>` (argv without the name), writing to sink (cx.output): what a task
+--- Run `cx <name> <argv...>` (argv without the name), writing to sink (cx.sink): what a task
 --- objective naming the command runs. Returns the exit code: the captured command's on success, 1
 --- when the run failed, 2 without a command.
 function M.execute(name, argv, sink)
@@ -84,10 +84,11 @@ function M.command(name)
   local spec = modes[name]
   return {
     summary = "run a command, send its output to the LLM, " .. spec.what,
+    raw_output = true, -- stdout is the reply (cx.output: escaped only on a terminal)
     run = function(argv)
       local cmd, code = M.command_argv(name, argv, help(name))
       if not cmd then return code end
-      return M.execute(name, cmd, output.stdio())
+      return M.execute(name, cmd, sinks.stdio())
     end,
   }
 end

@@ -3,8 +3,9 @@
 --- capture each one needs, and how each renders its schema-valid result.
 local core = require "cx.core"
 local json = require "cx.json"
-local output = require "cx.output"
+local sinks = require "cx.sink"
 local capture = require "cx.capture"
+local printable = require "cx.printable"
 local schema_exec = require "cx.schema_exec"
 local state = require "cx.state"
 
@@ -117,7 +118,7 @@ specs.commitmsg = {
   end,
 }
 
---- Run structured command `name` with argv, writing to sink (cx.output). Returns the exit code: 0
+--- Run structured command `name` with argv, writing to sink (cx.sink). Returns the exit code: 0
 --- (an answer, or nothing to summarize), 1 (failed: adapter, schema after its retry, capture), 2
 --- (usage).
 function M.execute(name, argv, sink)
@@ -129,10 +130,15 @@ function M.execute(name, argv, sink)
       return 2
     end
   elseif #argv > 0 then
-    sink.err("cx " .. name .. ": unexpected argument '" .. argv[1] .. "'\n")
+    sink.err("cx " .. name .. ": unexpected argument '" .. printable.line(argv[1]) .. "'\n")
     return 2
   end
   local started = core.loop.monotonic_ms()
+  local _, serr = state.load() -- a broken state.json stops the run before anything is captured
+  if serr then
+    sink.err("cx " .. name .. ": " .. serr .. "\n")
+    return 1
+  end
   local input, fields_or_err, class = spec.input(argv)
   if not input then
     if class == "empty" then -- nothing to summarize is an answer, not a failure
@@ -173,12 +179,13 @@ function M.command(name)
     .. "then quarantined (cx quarantine list, cx replay <id>) and the command exits 1.\n", spec.usage, spec.about)
   return {
     summary = spec.about:match("^[^.(]*"):lower():gsub("%s+$", ""),
+    raw_output = true, -- stdout is the answer (cx.output: escaped only on a terminal)
     run = function(argv)
       if argv[1] == "--help" or argv[1] == "-h" then
         io.stdout:write(help)
         return 0
       end
-      return M.execute(name, argv, output.stdio())
+      return M.execute(name, argv, sinks.stdio())
     end,
   }
 end

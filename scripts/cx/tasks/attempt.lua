@@ -4,7 +4,7 @@
 --- (alone) and by the run-all driver (as a cx.jobs attempt over the shared loop).
 local context = require "cx.context"
 local json = require "cx.json"
-local output = require "cx.output"
+local sinks = require "cx.sink"
 local converge = require "cx.tasks.converge"
 local objective = require "cx.tasks.objective"
 
@@ -135,16 +135,16 @@ end
 --- The replicas of an attempt in context ctx (see attempt.run).
 function attempt.replicas(task, ctx)
   local mode, target, warning = converge.plan(task)
-  local outcomes, sinks = {}, {}
+  local outcomes, buffers = {}, {}
   for i = 1, target do
     ctx.env.CX_TASK_REPLICA_INDEX = tostring(i)
     ctx.env.CX_TASK_REPLICA_COUNT = tostring(target)
     ctx.env.CX_TASK_CONVERGE_MODE = mode
-    local sink = output.buffer()
+    local sink = sinks.buffer()
     local first = #ctx.rows + 1
     local code = objective.run(task, sink)
     local o = replica_outcome(code, { table.unpack(ctx.rows, first) }, sink)
-    outcomes[i], sinks[i] = o, sink
+    outcomes[i], buffers[i] = o, sink
     -- once interrupted, no further replica (each would only come back interrupted)
     if o.class == "interrupted" or converge.done(mode, o) then break end
   end
@@ -165,7 +165,7 @@ function attempt.replicas(task, ctx)
     quarantine_id = w.quarantine_id, retry_after_ms = w.retry_after_ms, timed_out = w.timed_out, backend = w.backend,
     winner = winner, replicas = #outcomes, converge_mode = mode,
     decision_source = mode ~= "none" and source or nil,
-    stdout = sinks[winner].stdout(), stderr = sinks[winner].stderr(), warning = warning,
+    stdout = buffers[winner].stdout(), stderr = buffers[winner].stderr(), warning = warning,
   }
 end
 

@@ -10,7 +10,7 @@
 ---
 --- opts: max_requests, max_seconds (default 30), fault, status, fail_first, delay_ms, echo (bool),
 --- text, body (string: written to a file and passed as --body), body_file, content_type, header
---- ("Name: value", on every reply),
+--- ("Name: value", on every reply), location,
 --- usage ({in, out}), port (default 0), raw (bool: --raw, the body file is the whole streamed body).
 local json = require "cx.json"
 
@@ -60,6 +60,7 @@ local function argv_for(scenario, opts, record)
   add("--text", opts.text)
   add("--content-type", opts.content_type)
   add("--header", opts.header)
+  add("--location", opts.location)
   add("--body", opts.body_file)
   if opts.usage then add("--usage", opts.usage[1] .. "," .. opts.usage[2]) end
   if opts.echo then args[#args + 1] = "--echo" end
