@@ -35,6 +35,13 @@ export HOME="$work" # no preferences from the user's ~/.codex
 bold() { if [ -t 1 ]; then printf '\n\033[1m%s\033[0m\n' "$*"; else printf '\n%s\n' "$*"; fi; }
 say() { printf '  %s\n' "$*"; }
 run() { printf '$ cx %s\n' "$*"; "$cx" "$@"; }
+# shown KEEP ARGS...: run cx ARGS, printing only the output lines the sed script KEEP selects
+shown() {
+    keep=$1
+    shift
+    printf '$ cx %s\n' "$*"
+    "$cx" "$@" | sed -n "$keep"
+}
 
 bold "1/5  A scratch repository and a task graph"
 say "$repo: 40 tasks in dependency waves: plan -> 8 modules -> 16 tests -> 8 reviews -> docs -> release."
@@ -75,7 +82,7 @@ add "Write the release notes" --role doc --backend ollama --depends-on task_034,
 add "Final review of the release" --role reviewer --backend codex --depends-on task_036,task_038 $par \
     --resource repo:read
 add "Tag the release candidate" --backend ollama --depends-on task_039 $par --resource repo:write
-run task run-plan | sed -n '/^selected:/p; /^waves:/p'
+shown '/^selected:/p; /^waves:/p' task run-plan
 
 bold "2/5  Run the graph on the mock: 6 workers, codex at most 4 at once, ollama 1"
 say "Two tasks hit a rate limit on their first call, a few calls time out: each is retried with backoff."
@@ -87,13 +94,13 @@ say "(exit $rc: a task failed)"
 bold "3/5  What failed, and why"
 say "The commitjson answer did not fit its schema twice: the task failed and the answer is quarantined."
 run task list --status failed
-run quarantine list | sed -n '/^entries:/p; /^- /p'
+shown '/^entries:/p; /^- /p' quarantine list
 q=$("$cx" quarantine list --json 2>/dev/null | jq -r '.entries[0].id // empty' 2>/dev/null || true)
 [ -n "$q" ] && say "Read it with: cx quarantine show $q   (replay it with: cx replay $q)"
 
 bold "4/5  cx diag: findings, their evidence, and actions"
 say "The rule policy (policies/scheduler.lua) judges the run: ollama's cap of 1 made its tasks queue."
-run diag --actions | sed -n '/^severity:/,/^routing_trace:/p' | grep -v '^routing_trace:'
+shown '/^routing_trace:/q; /^severity:/,$p' diag --actions
 
 bold "5/5  The HTML report"
 say "One self-contained page: the timeline (a lane per worker, a bar per attempt), queue wait and"
