@@ -4,12 +4,8 @@
 local browser = require "helpers.browser"
 local h = require "helpers.cli"
 local json = require "cx.json"
+local rr = require "helpers.report_rows"
 
-local function count(text, pattern)
-  local n = 0
-  for _ in text:gmatch(pattern) do n = n + 1 end
-  return n
-end
 
 describe("make demo", function()
   local dir, r, log
@@ -70,16 +66,13 @@ describe("make demo", function()
   it("wrote a report with one bar per attempt that loads cleanly in a browser", function()
     local path = r.stdout:match("Open the report: (%S+)\n$")
     local page = h.slurp(path)
-    local attempts = 0
-    for line in io.lines(log) do
-      if not line:find('"tool":"cxtask_runall"', 1, true) then attempts = attempts + 1 end
-    end
-    assert.are.equal(attempts, count(page, '<rect class="bar '))
+    local attempts = rr.attempts_in(log)
+    assert.are.equal(attempts, rr.count(page, '<rect class="bar '))
     assert.truthy(page:find("queue_p95_high", 1, true))
     local chromium = browser.find()
     if not chromium then return pending("chromium is not installed (sh tools/deps.sh --browser)") end
     local loaded = browser.load(chromium, path)
     assert.are.same({}, loaded.console)
-    assert.are.equal(attempts, count(loaded.dom, '<rect class="bar '))
+    assert.are.equal(attempts, rr.count(loaded.dom, '<rect class="bar '))
   end)
 end)

@@ -2,7 +2,6 @@
 -- message at all (no error, no CSP violation, no failed load) and its timeline holds one bar per
 -- attempt of the log. Pending only when chromium is not installed; .ci/run installs it.
 local browser = require "helpers.browser"
-local json = require "cx.json"
 local lr = require "helpers.log_repo"
 local rr = require "helpers.report_rows"
 
@@ -13,21 +12,6 @@ end
 local PENDING = "chromium is not installed: `sh tools/deps.sh --browser` (as root) installs it; "
   .. "CI (.ci/run) runs this test"
 
-local function count(text, pattern)
-  local n = 0
-  for _ in text:gmatch(pattern) do n = n + 1 end
-  return n
-end
-
--- Attempts in a log, counted from its lines (not by cx): object rows except run-all/convergence summaries.
-local function attempts_in(log)
-  local n = 0
-  for line in io.lines(log) do
-    local row = json.decode(line)
-    if type(row) == "table" and row.tool ~= "cxtask_runall" and row.tool ~= "cxtask_converge" then n = n + 1 end
-  end
-  return n
-end
 
 local function report(dir, window)
   local out = dir .. "/report.html"
@@ -46,9 +30,9 @@ describe("cx report in headless chromium", function()
     local page = browser.load(chromium, report(dir))
     assert.are.equal(0, page.code, page.stderr)
     assert.are.same({}, page.console)
-    local want = attempts_in(dir .. "/.codex/cxlogs/runs.jsonl")
+    local want = rr.attempts_in(dir .. "/.codex/cxlogs/runs.jsonl")
     assert.are.equal(60, want)
-    assert.are.equal(want, count(page.dom, '<rect class="bar '))
+    assert.are.equal(want, rr.count(page.dom, '<rect class="bar '))
     assert.truthy(page.dom:find('<svg id="timeline" data-attempts="' .. want .. '"', 1, true))
     -- every lane of the log is drawn
     for w = 1, 6 do assert.truthy(page.dom:find('data-lane="w' .. w .. '"', 1, true)) end
@@ -68,9 +52,9 @@ describe("cx report in headless chromium", function()
     assert.are.equal(0, page.code, page.stderr)
     assert.are.same({}, page.console)
     local dom = page.dom:lower()
-    for _, tag in ipairs({ "<script", "<img", "<iframe" }) do assert.are.equal(0, count(dom, tag), tag) end
-    assert.are.equal(1, count(dom, "<style"))
-    assert.are.equal(#evil, count(page.dom, '<rect class="bar '))
+    for _, tag in ipairs({ "<script", "<img", "<iframe" }) do assert.are.equal(0, rr.count(dom, tag), tag) end
+    assert.are.equal(1, rr.count(dom, "<style"))
+    assert.are.equal(#evil, rr.count(page.dom, '<rect class="bar '))
   end)
 
   it("turns a crowded log into density bins that still account for every attempt", function()

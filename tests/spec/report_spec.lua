@@ -6,11 +6,6 @@ local h = require "helpers.cli"
 local lr = require "helpers.log_repo"
 local rr = require "helpers.report_rows"
 
-local function count(text, pattern)
-  local n = 0
-  for _ in text:gmatch(pattern) do n = n + 1 end
-  return n
-end
 
 local function model(rows)
   local m = collect.new()
@@ -98,11 +93,11 @@ describe("cx.report.html", function()
     local f = { severity = "ok", findings = {}, actions = {}, window = 1, rows = 1 }
     local meta = { log_file = "l", window = 1, generated = "g", version = "v" }
     local small = html.render(model(rr.run(30, 3)), f, meta)
-    assert.are.equal(30, count(small, '<rect class="bar '))
-    assert.are.equal(0, count(small, '<rect class="bin"'))
+    assert.are.equal(30, rr.count(small, '<rect class="bar '))
+    assert.are.equal(0, rr.count(small, '<rect class="bin"'))
     local n = html.MAX_BARS_PER_LANE * 2 + 7
     local big = html.render(model(rr.run(n, 1)), f, meta)
-    assert.are.equal(0, count(big, '<rect class="bar '))
+    assert.are.equal(0, rr.count(big, '<rect class="bar '))
     assert.are.equal(n, sum_data_n(big, "bin"))
     assert.truthy(big:find("density bins", 1, true))
   end)
@@ -118,11 +113,11 @@ describe("cx report", function()
     local path = dir .. "/.codex/reports/report-run-20261202T120000Z-abc123.html"
     assert.are.equal(path .. "\n", r.stdout)
     local page = h.slurp(path)
-    assert.are.equal(40, count(page, '<rect class="bar '))
+    assert.are.equal(40, rr.count(page, '<rect class="bar '))
     assert.truthy(page:find("q_00009", 1, true))
     assert.truthy(page:find("Content-Security-Policy", 1, true))
-    assert.are.equal(0, count(page:lower(), "<script"))
-    assert.are.equal(0, count(page, "https?://"))
+    assert.are.equal(0, rr.count(page:lower(), "<script"))
+    assert.are.equal(0, rr.count(page, "https?://"))
   end)
 
   it("writes to stdout with --out - and describes the page with --json", function()
@@ -130,7 +125,7 @@ describe("cx report", function()
     local r = lr.cx(dir, { "report", "--out", "-" })
     assert.are.equal(0, r.code, r.stderr)
     assert.truthy(r.stdout:match("^<!DOCTYPE html>"))
-    assert.are.equal(10, count(r.stdout, '<rect class="bar '))
+    assert.are.equal(10, rr.count(r.stdout, '<rect class="bar '))
     local out = dir .. "/sub/dir/r.html"
     local doc = lr.json(lr.cx(dir, { "report", "--json", "--out", out, "--window", "5" }))
     assert.are.equal("report.v1", doc.contract_version)
@@ -138,7 +133,7 @@ describe("cx report", function()
     assert.are.equal(5, doc.rows) -- the last 5 rows: 4 attempts and the summary row
     assert.are.equal(4, doc.attempts)
     assert.are.same({ "w1", "w2" }, doc.lanes)
-    assert.are.equal(4, count(h.slurp(out), '<rect class="bar '))
+    assert.are.equal(4, rr.count(h.slurp(out), '<rect class="bar '))
   end)
 
   it("shows the findings and actions cx diag gives over the same rows", function()
@@ -173,11 +168,11 @@ describe("cx report", function()
     assert.are.equal(0, r.code, r.stderr)
     local page = r.stdout:lower()
     for _, tag in ipairs({ "<script", "<img", "<iframe", "<!--", "<![cdata[" }) do
-      assert.are.equal(0, count(page, (tag:gsub("%p", "%%%0"))), tag)
+      assert.are.equal(0, rr.count(page, (tag:gsub("%p", "%%%0"))), tag)
     end
-    assert.are.equal(1, count(page, "<style")) -- ours only
+    assert.are.equal(1, rr.count(page, "<style")) -- ours only
     assert.truthy(r.stdout:find("&lt;script&gt;alert(1)&lt;/script&gt;", 1, true))
-    assert.are.equal(#evil, count(r.stdout, '<rect class="bar '))
+    assert.are.equal(#evil, rr.count(r.stdout, '<rect class="bar '))
   end)
 
   it("redacts configured secrets, also where the log holds them inside markup-like text", function()

@@ -1,6 +1,27 @@
 --- Test helper: run-log rows shaped like a run-all's (task attempts on workers, with scheduler
---- keys), for `cx report` specs. Deterministic: row i's fields are functions of i.
+--- keys), for `cx report` specs, and counting what a page holds. Deterministic: row i's fields are
+--- functions of i.
+local json = require "cx.json"
+
 local M = {}
+
+--- How many times a Lua pattern occurs in text.
+function M.count(text, pattern)
+  local n = 0
+  for _ in text:gmatch(pattern) do n = n + 1 end
+  return n
+end
+
+--- The attempts of a log file, counted from its lines (not by cx): object rows except the summary
+--- rows of run-all and convergence.
+function M.attempts_in(log)
+  local n = 0
+  for line in io.lines(log) do
+    local row = json.decode(line)
+    if type(row) == "table" and row.tool ~= "cxtask_runall" and row.tool ~= "cxtask_converge" then n = n + 1 end
+  end
+  return n
+end
 
 M.T0 = 1796000000000 -- epoch ms of the first attempt
 
