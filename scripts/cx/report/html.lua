@@ -204,7 +204,10 @@ local function histogram(out, title, values, colour)
   local n = #html.BUCKETS + 1
   local bw, h = 22, 70
   out[#out + 1] = string.format('<div class="hist"><div class="note">%s</div><svg width="%d" height="%d">',
-    esc(title), n * bw + 4, h + 4)
+    esc(title), n * bw + 4, h + 18)
+  -- the scale's two ends (each bucket's range and count are on hover)
+  out[#out + 1] = string.format('<text x="2" y="%d">%s</text><text x="%d" y="%d" text-anchor="end">%s</text>',
+    h + 14, esc(bucket_label(1)), n * bw + 2, h + 14, esc(bucket_label(n)))
   for i = 1, n do
     local c = counts[i] or 0
     local bh = peak > 0 and math.floor(c / peak * (h - 4) + 0.5) or 0
