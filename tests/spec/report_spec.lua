@@ -67,6 +67,10 @@ describe("cx.report.collect", function()
     }
     local m = model(rows)
     assert.are.same({ tasks = 2, retried = 1, recovered = 1, retry_attempts = 1 }, m.retry)
+    assert.are.same({ { task = "a", rows = { "timeout", "ok" }, last = "ok" } }, m.retried_tasks)
+    local page = html.render(m, { severity = "ok", findings = {}, actions = {}, window = 3, rows = 3 },
+      { log_file = "l", window = 3, generated = "g", version = "v" })
+    assert.truthy(page:find("<tr><td><code>a</code></td><td>timeout → ok</td><td>ok</td></tr>", 1, true))
     assert.are.same({ 5, 10, 10 }, m.backends.unknown.durations)
   end)
 

@@ -163,6 +163,13 @@ function collect.add(m, row, line)
     m.tasks[task] = t
     t.attempts = t.attempts + 1
     t.last = outcome
+    -- what each row of the task came to, kept as a list only once it has a second row
+    if t.attempts == 1 then
+      t.first = class
+    else
+      t.seq = t.seq or { t.first }
+      t.seq[#t.seq + 1] = class
+    end
     if m.try[n] > 1 then t.retried = true end
   end
   local qid = str(row.quarantine_id)
@@ -218,13 +225,17 @@ function collect.finish(m)
     table.sort(b.queues)
   end
   local r = { tasks = 0, retried = 0, recovered = 0, retry_attempts = 0 }
-  for _, t in pairs(m.tasks) do
+  local retried = {}
+  for id, t in pairs(m.tasks) do
     r.tasks = r.tasks + 1
     if t.retried then
       r.retried = r.retried + 1
       if t.last == "ok" then r.recovered = r.recovered + 1 end
+      retried[#retried + 1] = { task = id, rows = t.seq or { t.first }, last = t.last }
     end
   end
+  table.sort(retried, function(a, b) return lane_order(a.task, b.task) end)
+  m.retried_tasks = retried -- {task, rows = {class of each row}, last = outcome}, by task id
   for i = 1, m.attempts do
     if m.try[i] > 1 then r.retry_attempts = r.retry_attempts + 1 end
   end

@@ -11,6 +11,7 @@ html.MAX_BARS_PER_LANE = 1000
 html.BINS = 400
 html.WIDTH = 1000 -- timeline drawing width (px)
 html.LANE_H = 18
+html.RETRIED_LIST_MAX = 50 -- retried tasks listed one by one
 
 html.COLOURS = {
   ok = "#2e9e5b", retried = "#e0a020", failed = "#d0453a", quarantined = "#8e5bd0", interrupted = "#8a8f98",
@@ -274,6 +275,19 @@ local function retries(out, m)
     '<table><tr><th>tasks</th><th>tasks retried</th><th>recovered on retry</th><th>retry attempts</th></tr>'
       .. '<tr><td class="n">%s</td><td class="n">%s</td><td class="n">%s</td><td class="n">%s</td></tr></table>',
     commas(r.tasks), commas(r.retried), commas(r.recovered), commas(r.retry_attempts))
+  local list = m.retried_tasks
+  if #list == 0 then return end
+  out[#out + 1] = "<table><tr><th>task</th><th>its rows, in order</th><th>final outcome</th></tr>"
+  for i = 1, math.min(#list, html.RETRIED_LIST_MAX) do
+    local t = list[i]
+    out[#out + 1] = string.format("<tr><td><code>%s</code></td><td>%s</td><td>%s</td></tr>", esc(t.task),
+      esc(table.concat(t.rows, " → ")), esc(t.last))
+  end
+  out[#out + 1] = "</table>"
+  if #list > html.RETRIED_LIST_MAX then
+    out[#out + 1] = string.format('<p class="note">and %s more retried tasks (cx task show &lt;id&gt;).</p>',
+      commas(#list - html.RETRIED_LIST_MAX))
+  end
 end
 
 local function quarantine(out, m)
