@@ -145,11 +145,18 @@ local function timeline(out, m)
           local from = m.t0 + (b - 1) / html.BINS * span
           local to = m.t0 + b / html.BINS * span
           local f = fails[b] or 0
+          local title = string.format("<title>%s: %d attempts from %s to %s, %d not ok</title>", esc(name), c,
+            clock(from), clock(to), f)
           out[#out + 1] = string.format(
             '<rect class="bin" data-n="%d" x="%.1f" y="%d" width="%.1f" height="%d" fill="%s" fill-opacity="%.2f">'
-              .. '<title>%s: %d attempts from %s to %s, %d not ok</title></rect>',
-            c, (b - 1) * bw, y, bw, lane_h - 4, f > 0 and html.COLOURS.failed or html.COLOURS.ok,
-            0.25 + 0.75 * c / peak, esc(name), c, clock(from), clock(to), f)
+              .. "%s</rect>", c, (b - 1) * bw, y, bw, lane_h - 4, html.COLOURS.ok, 0.25 + 0.75 * c / peak, title)
+          if f > 0 then
+            -- the share of the bin that did not succeed, as a red bar from the lane's bottom
+            local fh = math.max(2, (lane_h - 4) * f / c)
+            out[#out + 1] = string.format(
+              '<rect class="bin-fail" x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s">%s</rect>',
+              (b - 1) * bw, y + lane_h - 4 - fh, bw, fh, html.COLOURS.failed, title)
+          end
         end
       end
     end
@@ -171,7 +178,7 @@ local function timeline(out, m)
   if binned_lanes > 0 then
     notes[#notes + 1] = string.format(
       "%d lane(s) hold more than %s attempts: they are drawn as %d density bins (opacity = attempts per bin, "
-        .. "red = a bin with attempts that did not succeed; hover a bin for its counts).",
+        .. "the red part's height = the share of them that did not succeed; hover a bin for its counts).",
       binned_lanes, commas(html.MAX_BARS_PER_LANE), html.BINS)
   end
   if untimed > 0 then
