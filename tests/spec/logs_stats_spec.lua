@@ -46,9 +46,11 @@ describe("cx logs stats", function()
     assert.equal(want_head, r.stdout:sub(1, #want_head))
     assert.truthy(r.stdout:find("\n- retry_attempt present=1/2 (50%) non_null=1/2 (50%)\n", 1, true))
     assert.truthy(r.stdout:find("\n- adapter_type present=0/2 (0%) non_null=0/2 (0%)\n", 1, true))
-    local tail = "contract_drift:\n- new_keys_second_half: retry_attempt,task_id,timed_out\n" ..
-      "- missing_keys_second_half: <none>\n"
-    assert.equal(tail, r.stdout:sub(-#tail))
+    -- the reference's report ends with the key drift; the telemetry quality sections follow it
+    local drift = "\ncontract_drift:\n- new_keys_second_half: retry_attempt,task_id,timed_out\n" ..
+      "- missing_keys_second_half: <none>\nrow_kinds:\n"
+    assert.truthy(r.stdout:find(drift, 1, true), r.stdout)
+    assert.truthy(r.stdout:find("\nquality_severity: critical\n", 1, true))
   end)
 
   it("telemetry --json: the telemetry.v1 document", function()
@@ -59,8 +61,11 @@ describe("cx logs stats", function()
     local top = {}
     for k in pairs(d) do top[#top + 1] = k end
     table.sort(top)
-    assert.same({ "contract_drift", "contract_version", "critical_telemetry", "fields", "http_mode_stats",
-      "log_file", "required_fields", "retry_telemetry", "severity", "strict_violations", "window_runs" }, top)
+    -- every telemetry.v1 key, then the telemetry quality keys (additive)
+    assert.same({ "completeness", "contract_drift", "contract_version", "critical_telemetry", "drift", "fields",
+      "findings", "http_mode_stats", "log_file", "nullability", "policy", "quality_contract_version",
+      "quality_rollups", "quality_severity", "required_fields", "retry_telemetry", "row_kinds", "severity",
+      "strict_violations", "window_runs" }, top)
     assert.equal("telemetry.v1", d.contract_version)
     assert.equal(2, d.window_runs)
     assert.equal(33, d.required_fields)
@@ -95,7 +100,9 @@ describe("cx logs stats", function()
     assert.equal(0, r.code)
     assert.truthy(r.stdout:find("severity:", 1, true))
     assert.falsy(r.stdout:find("field_population", 1, true))
-    assert.equal("strict_violations: 24\n", r.stdout:sub(-#"strict_violations: 24\n"))
+    -- the reference's severity block, then the telemetry policy's severity and findings
+    assert.truthy(r.stdout:find("\nstrict_violations: 24\nquality_severity: critical\nfindings:\n", 1, true))
+    assert.falsy(r.stdout:find("row_kinds", 1, true))
     -- --severity with --json prints the whole document
     assert.equal(33, #json.decode(cx({ "telemetry", "1", "--severity", "--json" }).stdout).fields)
     -- strict_violations of one row equals validate --strict's issue_count

@@ -49,8 +49,10 @@ function window.locate(path, n)
   return loc
 end
 
---- Calls fn(row) for each row of a located window, oldest first. Returns the number of rows read
---- (loc.count unless the file changed meanwhile), or nil, message.
+--- Calls fn(row, offset, lineno) for each row of a located window, oldest first: offset is the
+--- row's byte offset in the file, lineno its line counted from the window's first row (1 there;
+--- blank and unparsable lines count). Returns the number of rows read (loc.count unless the file
+--- changed meanwhile), or nil, message.
 function window.each(loc, fn)
   if not loc.start then return 0 end
   local step, box, init, closing = core.runlog.lines(loc.log_file, loc.start)
@@ -58,14 +60,14 @@ function window.each(loc, fn)
   local check = validate.contract()
   local rows = 0
   local ok, err = pcall(function()
-    for _, text in step, box, init, closing do
+    for lineno, text, _, offset in step, box, init, closing do
       if rows == loc.count then break end
       -- the same verdict as the backward walk's check (so the counts agree), and the row as
       -- cx.json decodes it, in one native pass
       local row = check:decode(text)
       if row ~= nil then
         rows = rows + 1
-        fn(row)
+        fn(row, offset, lineno)
       end
     end
   end)
