@@ -30,9 +30,9 @@ describe("cx logs stats: the telemetry gate", function()
     assert.equal(0, r.code, r.stderr)
     assert.truthy(r.stdout:find("\n- queue_ms: partial 15/16 (94%) [runall_attempt]\n", 1, true), r.stdout)
     assert.truthy(r.stdout:find("\n- runall_attempt.queue_ms (expected): 1 of 16 rows lack it (null 1, absent 0): "
-      .. "lines 3\n", 1, true))
+      .. "line 3\n", 1, true))
     assert.truthy(r.stdout:find("\n- runs: seen=4 with_summary=2 without_summary=1 open=1\n  - no summary: run-r2 "
-      .. "(3 rows) (lines 12)\n", 1, true))
+      .. "(3 rows) (line 12)\n", 1, true))
     assert.truthy(r.stdout:find("\nquality_severity: warning\nfindings:\n- [warning] expected_field_incomplete: ", 1,
       true))
     assert.truthy(r.stdout:find("\n- [warning] retry_reason_missing: 1 of 1 retries (retry_attempt > 1) have no "
@@ -187,7 +187,8 @@ describe("cx logs validate --format github|junit", function()
       .. "invalid_json::expected ident at line 1 column 2"), lines[1])
     assert.truthy(lines[2]:find("^::warning file=%.codex/cxlogs/runs%.jsonl,line=3,title=cx logs validate%%3A "
       .. "duplicate_execution_id::execution_id: execution_id 'same' already used on line 1$"), lines[2])
-    assert.truthy(lines[3]:find("^::error file=.-,line=4,title=cx logs validate%%3A wrong_type::duration_ms: "), lines[3])
+    assert.truthy(lines[3]:find("^::error file=.-,line=4,title=cx logs validate%%3A wrong_type::duration_ms: "),
+      lines[3])
     assert.truthy(lines[4]:find("^::error title=cx logs validate::logs validate: 2 error%(s%), 1 warning%(s%): "
       .. "status fail$"), lines[4])
     -- without the bad line the status is ok_with_warnings (legacy mode): the wrong type is a warning, exit 0

@@ -210,8 +210,8 @@ describe("telemetry quality (cx.logs.telemetry)", function()
       true))
     -- 19 rows a half: population drift is not judged
     local few = drifting_rows()
-    for i = 1, 11 do table.remove(few, 1) end
-    for i = 1, 11 do table.remove(few) end
+    for _ = 1, 11 do table.remove(few, 1) end
+    for _ = 1, 11 do table.remove(few) end
     local d = report(few).drift
     assert.same({ 19, 19 }, { d.older_rows, d.newer_rows })
     assert.same({}, d.population)

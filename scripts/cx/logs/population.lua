@@ -25,12 +25,13 @@ for _, k in ipairs(contract.ROW_KEYS) do UNIVERSE[#UNIVERSE + 1] = k end
 for _, k in ipairs(contract.OPTIONAL_KEYS) do UNIVERSE[#UNIVERSE + 1] = k end
 
 -- The legacy pairs as pseudo-fields (`ts|timestamp`, `tool|command`): carried when either key is.
-local PAIRS = {}
+local PAIRS, PSEUDO = {}, {}
 population.PAIRS = {}
 for _, p in ipairs(contract.LEGACY_PAIRS) do
   if p[1] ~= p[2] then
     local name = p[1] .. "|" .. p[2]
     PAIRS[#PAIRS + 1] = { name, p[1], p[2] }
+    PSEUDO[name] = true
     population.PAIRS[#population.PAIRS + 1] = name
   end
 end
@@ -41,8 +42,7 @@ function population.new(total)
     total = total, half = total // 2, index = 0, objects = 0, non_objects = 0,
     cells = {}, cell_order = {},
     known = {}, known_count = 0, -- keys tracked in detail
-    -- per half (1 older, 2 newer): key -> rows carrying it, legacy rows carrying it
-    carried = { {}, {} }, carried_legacy = { {}, {} },
+    seen = { {}, {} }, -- per half (1 older, 2 newer): the keys its rows carry
     -- per half: key -> first type seen; key -> {type = true} when more than one
     types = { {}, {} }, more_types = { {}, {} },
     appeared = {}, -- key -> excerpt of its first row in the newer half, when the older half lacks it
@@ -59,9 +59,9 @@ local function new_cell(acc, kind, context, outcome, half)
     if not contract.TYPES[k] then absent[#absent + 1] = k end
   end
   -- missing[k]: the first rows lacking k; full[k]: that list is complete; absent: the keys whose
-  -- absence is still looked for (their list is not full)
+  -- absence is still looked for (their list is not full), want: how many
   local cell = { kind = kind, context = context, outcome = outcome, half = half, rows = 0,
-    non_null = {}, null = {}, missing = {}, full = {}, absent = absent, first = {} }
+    non_null = {}, null = {}, missing = {}, full = {}, absent = absent, want = #absent, first = {} }
   acc.cell_order[#acc.cell_order + 1] = cell
   return cell
 end
@@ -112,14 +112,15 @@ local function note_missing(acc, row, cell, k)
   if e then list[#list + 1] = e end
   if #list >= population.EVIDENCE_PER_FIELD or not e then
     cell.full[k] = true
+    if not PSEUDO[k] then cell.want = cell.want - 1 end
     return true
   end
   return false
 end
 
--- The first time key k shows in half h: track it (within KEYS_MAX; contract keys always), and
--- note a key the older half lacked. Returns false for a key not tracked.
-local function first_in_half(acc, row, cell, k, h)
+-- The first time key k shows in a cell: track it (within KEYS_MAX; contract keys always), and
+-- note the first newer-half row of a key the older half lacks. Returns false for a key not tracked.
+local function first_in_cell(acc, row, cell, k)
   if not acc.known[k] then
     if acc.known_count >= population.KEYS_MAX and not contract.TYPES[k] then return false end
     acc.known[k] = true
@@ -127,11 +128,16 @@ local function first_in_half(acc, row, cell, k, h)
     if not contract.TYPES[k] then
       -- a key outside the contract: the absence of it is looked for from now on
       for _, c in ipairs(acc.cell_order) do
-        if c ~= cell then c.absent[#c.absent + 1] = k end
+        c.absent[#c.absent + 1] = k
+        c.want = c.want + 1
       end
     end
   end
-  if h == 2 and not acc.carried[1][k] then acc.appeared[k] = excerpt(acc, row) or false end
+  local h = cell.half
+  if not acc.seen[h][k] then
+    acc.seen[h][k] = true
+    if h == 2 and not acc.seen[1][k] then acc.appeared[k] = excerpt(acc, row) or false end
+  end
   return true
 end
 
@@ -158,26 +164,35 @@ end
 
 local math_type = math.type
 
--- Count the members of one object row into its cell and half; note the first rows holding a null.
-local function count_members(acc, row, cell, h, legacy)
+-- Count the members of one object row into its cell (the hot loop: one counter per member), note
+-- the first rows holding a null and the JSON types of the values. Returns how many of the keys the
+-- cell still looks for the absence of (cell.want) the row has.
+local function count_members(acc, row, cell)
   local nn, nl, full = cell.non_null, cell.null, cell.full
-  local carried, types = acc.carried[h], acc.types[h]
-  local carried_legacy = acc.carried_legacy[h]
+  local h = cell.half
+  local types = acc.types[h]
+  local wanted = 0
   for k, v in pairs(row) do
-    local n = carried[k]
-    if n then
-      carried[k] = n + 1
-    elseif first_in_half(acc, row, cell, k, h) then
-      carried[k] = 1
-    else
-      goto next_member
-    end
-    if legacy then carried_legacy[k] = (carried_legacy[k] or 0) + 1 end
     if v == null then
-      nl[k] = (nl[k] or 0) + 1
-      if not full[k] then note_missing(acc, row, cell, k) end
+      local n = nl[k]
+      if n then
+        nl[k] = n + 1
+      elseif nn[k] or first_in_cell(acc, row, cell, k) then
+        nl[k] = 1
+      else
+        goto next_member
+      end
+      if not full[k] and not note_missing(acc, row, cell, k) then wanted = wanted + 1 end
     else
-      nn[k] = (nn[k] or 0) + 1
+      local n = nn[k]
+      if n then
+        nn[k] = n + 1
+      elseif nl[k] or first_in_cell(acc, row, cell, k) then
+        nn[k] = 1
+      else
+        goto next_member
+      end
+      if not full[k] then wanted = wanted + 1 end
       local t = type(v)
       if t == "number" then
         t = math_type(v)
@@ -188,6 +203,7 @@ local function count_members(acc, row, cell, h, legacy)
     end
     ::next_member::
   end
+  return wanted
 end
 
 -- Evidence of absence: the first rows of the cell lacking each key still looked for.
@@ -225,8 +241,9 @@ function population.add(acc, row, offset, line)
     local e = excerpt(acc, row)
     if e then cell.first[#cell.first + 1] = e end
   end
-  count_members(acc, row, cell, h, kind == "legacy")
-  for _, p in ipairs(PAIRS) do
+  local wanted = count_members(acc, row, cell)
+  for i = 1, #PAIRS do
+    local p = PAIRS[i]
     local a, b = row[p[2]], row[p[3]]
     if (a ~= nil and a ~= null) or (b ~= nil and b ~= null) then
       cell.non_null[p[1]] = (cell.non_null[p[1]] or 0) + 1
@@ -234,7 +251,8 @@ function population.add(acc, row, offset, line)
       note_missing(acc, row, cell, p[1])
     end
   end
-  if not acc.full then collect_absent(acc, row, cell) end
+  -- only a row without some key the cell still looks for is scanned for the keys it lacks
+  if wanted < cell.want and not acc.full then collect_absent(acc, row, cell) end
 end
 
 --- The cells of the window (in the order they appeared).
@@ -290,10 +308,24 @@ function population.missing_rows(g, key)
 end
 
 --- Keys carried in each half: { older = {key = rows}, newer = {...}, older_legacy = {key = rows
---- of legacy rows}, appeared = {key = excerpt|false}, first_newer = excerpt|false|nil }.
+--- of legacy rows}, newer_legacy = {...}, appeared = {key = excerpt|false}, first_newer =
+--- excerpt|false|nil }.
 function population.halves(acc)
-  return { older = acc.carried[1], newer = acc.carried[2], older_legacy = acc.carried_legacy[1],
-    newer_legacy = acc.carried_legacy[2], appeared = acc.appeared, first_newer = acc.first_newer }
+  local out = { older = {}, newer = {}, older_legacy = {}, newer_legacy = {}, appeared = acc.appeared,
+    first_newer = acc.first_newer }
+  for _, c in ipairs(acc.cell_order) do
+    local all = c.half == 1 and out.older or out.newer
+    local legacy = c.kind == "legacy" and (c.half == 1 and out.older_legacy or out.newer_legacy) or nil
+    for _, counts in ipairs({ c.non_null, c.null }) do
+      for k, n in pairs(counts) do
+        if not k:find("|", 1, true) then -- not a legacy-pair pseudo-field
+          all[k] = (all[k] or 0) + n
+          if legacy then legacy[k] = (legacy[k] or 0) + n end
+        end
+      end
+    end
+  end
+  return out
 end
 
 --- The JSON types of a key's non-null values in half h (1 older, 2 newer), sorted.

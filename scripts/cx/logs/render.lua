@@ -74,8 +74,8 @@ local function rows_text(list, total)
     parts[#parts + 1] = e.line and tostring(e.line) or (e.offset and ("@" .. e.offset)) or "?"
   end
   if #parts == 0 then return "" end
-  local text = "lines " .. table.concat(parts, ", ")
   total = total or #list
+  local text = (total == 1 and "line " or "lines ") .. table.concat(parts, ", ")
   if total > #parts then text = text .. string.format(" (+%d more)", total - #parts) end
   return text
 end

@@ -35,55 +35,69 @@ M.OUTCOMES = { "ok", "failed", "timed_out", "schema_failure" }
 
 M.CAPTURE_TOOLS = { cx = true, cxj = true, cxo = true, cxol = true, cxcopy = true, cxfix = true }
 
-local function text(v)
-  if type(v) == "string" and v ~= "" then return v end
-  return nil
-end
-
-local function set(v)
-  return v ~= nil and v ~= null
-end
+local SCHEMA_TOOLS, CAPTURE_TOOLS = contract.SCHEMA_TOOLS, M.CAPTURE_TOOLS
 
 --- The tool of a row (tool, else command), or nil.
 function M.tool(r)
-  return text(r.tool) or text(r.command)
+  local t = r.tool
+  if type(t) == "string" and t ~= "" then return t end
+  t = r.command
+  if type(t) == "string" and t ~= "" then return t end
+  return nil
 end
+local tool_of = M.tool
 
-local function kind_of(r, tool)
-  if r.execution_id == nil or r.timestamp == nil or r.execution_mode == "legacy" then return "legacy" end
-  if tool == "cxtask_runall" then return "runall_summary" end
-  if tool == "cxtask_converge" then return "convergence" end
-  if r.schema_enforced == true or (tool and contract.SCHEMA_TOOLS[tool]) then return "structured" end
-  if tool and M.CAPTURE_TOOLS[tool] then return "capture" end
-  return "other"
-end
-
-local function context_of(r, kind)
-  if kind == "legacy" or kind == "runall_summary" then return "none" end
-  local run, worker = text(r.run_id), text(r.worker_id)
-  if run and worker then return "runall_attempt" end
-  if run then return "task_run" end
-  if worker or set(r.queue_ms) or set(r.retry_attempt) then return "task_attempt" end
-  return "none"
-end
-
-local function outcome_of(r)
-  local valid = r.schema_valid
-  if valid == nil or valid == null then valid = r.schema_ok end
-  local class = r.failure_class
-  if type(class) ~= "string" then class = nil end
-  if r.timed_out == true then return "timed_out" end
-  if valid ~= false and not class then return "ok" end
-  if valid == false and r.schema_enforced == true and (class == nil or class == "schema_invalid") then
-    return "schema_failure"
-  end
-  return "failed"
-end
-
+-- (Called once per row of every window: written for speed, without helper calls.)
 --- kind, context, outcome of a decoded object row.
 function M.classify(r)
-  local kind = kind_of(r, M.tool(r))
-  return kind, context_of(r, kind), outcome_of(r)
+  local kind
+  if r.execution_id == nil or r.timestamp == nil or r.execution_mode == "legacy" then
+    kind = "legacy"
+  else
+    local tool = tool_of(r)
+    if tool == "cxtask_runall" then
+      kind = "runall_summary"
+    elseif tool == "cxtask_converge" then
+      kind = "convergence"
+    elseif r.schema_enforced == true or (tool and SCHEMA_TOOLS[tool]) then
+      kind = "structured"
+    elseif tool and CAPTURE_TOOLS[tool] then
+      kind = "capture"
+    else
+      kind = "other"
+    end
+  end
+  local context = "none"
+  if kind ~= "legacy" and kind ~= "runall_summary" then
+    local run, worker = r.run_id, r.worker_id
+    local has_run = type(run) == "string" and run ~= ""
+    local has_worker = type(worker) == "string" and worker ~= ""
+    if has_run then
+      context = has_worker and "runall_attempt" or "task_run"
+    elseif has_worker then
+      context = "task_attempt"
+    else
+      local q, a = r.queue_ms, r.retry_attempt
+      if (q ~= nil and q ~= null) or (a ~= nil and a ~= null) then context = "task_attempt" end
+    end
+  end
+  local outcome
+  if r.timed_out == true then
+    outcome = "timed_out"
+  else
+    local valid = r.schema_valid
+    if valid == nil or valid == null then valid = r.schema_ok end
+    local class = r.failure_class
+    if type(class) ~= "string" then class = nil end
+    if valid ~= false and not class then
+      outcome = "ok"
+    elseif valid == false and r.schema_enforced == true and (class == nil or class == "schema_invalid") then
+      outcome = "schema_failure"
+    else
+      outcome = "failed"
+    end
+  end
+  return kind, context, outcome
 end
 
 --- Every group name an expectation may name, and the test of membership: a kind, a context,
