@@ -134,6 +134,7 @@ return {
     retry_reason_missing_max = 0, -- retries (attempt > 1) without retry_reason tolerated
     unfinished_attempts_max = 0, -- rows with attempt_started_ms and no attempt_finished_ms tolerated
     attempts_over_max_max = 0, -- rows with retry_attempt beyond retry_max + 1 tolerated
+    finished_before_started_max = 0, -- rows whose attempt_finished_ms is before attempt_started_ms tolerated
     runs_without_summary_max = 0, -- run-all runs (not the latest) without a summary row tolerated
 
     -- What every row must carry: the base fields both implementations always write, and the
@@ -312,6 +313,12 @@ return {
       local a = r.attempts
       return a.attempts_over_max, a.attempts_over_max_evidence, string.format(
         "%d rows have a retry_attempt beyond retry_max + 1.", a.attempts_over_max)
+    end),
+    rollup_rule("attempt_time_inverted", "finished_before_started_max", function(r)
+      local a = r.attempts
+      return a.finished_before_started, a.finished_before_started_evidence, string.format(
+        "%d of %d attempts have attempt_finished_ms before attempt_started_ms (a clock step or a writer bug).",
+        a.finished_before_started, a.started)
     end),
     rollup_rule("run_summary_missing", "runs_without_summary_max", function(r)
       local runs, evidence, ids = r.runs.without_summary, {}, {}

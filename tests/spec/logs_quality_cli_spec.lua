@@ -108,7 +108,7 @@ describe("cx logs stats: the telemetry gate", function()
       "return { extends = true, rules = { { id = 'retry_reason_missing', disabled = true } } }\n")
     r = cx({ "telemetry", "--format=junit" })
     assert.equal(0, r.code, r.stderr)
-    assert.truthy(r.stdout:find('<testsuite name="cx logs stats" tests="12" failures="4" errors="0" skipped="1">', 1,
+    assert.truthy(r.stdout:find('<testsuite name="cx logs stats" tests="13" failures="4" errors="0" skipped="1">', 1,
       true), r.stdout)
     assert.truthy(r.stdout:find('<testcase classname="cx logs stats.telemetry" name="retry_reason_missing">'
       .. '<skipped message="disabled"/></testcase>', 1, true))

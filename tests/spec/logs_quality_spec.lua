@@ -145,6 +145,62 @@ describe("telemetry quality (cx.logs.telemetry)", function()
     assert.same({ 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 }, lines_of(f.evidence))
   end)
 
+  it("attempts that finished before they started and attempts beyond retry_max are named at their lines", function()
+    local rows = {}
+    for i = 1, 6 do
+      local fields
+      if i == 2 or i == 5 then fields = { attempt_finished_ms = 1772720000000 } end -- before every start
+      rows[i] = tl.attempt({ run = "run-t", worker = 1, task = "t" .. i, attempt = i == 4 and 4 or 1, max = 1 },
+        fields)
+    end
+    rows[7] = tl.summary("run-t", 6)
+    local doc = report(rows)
+    local a = doc.quality_rollups.attempts
+    assert.same({ 6, 2, { 2, 5 } },
+      { a.started, a.finished_before_started, lines_of(a.finished_before_started_evidence) })
+    assert.same({ 1, { 4 } }, { a.attempts_over_max, lines_of(a.attempts_over_max_evidence) })
+    local f = finding(doc, "attempt_time_inverted")
+    assert.equal("warning", f.severity)
+    assert.same({ 2, 5 }, lines_of(f.evidence))
+    assert.truthy(f.message:find("2 of 6 attempts have attempt_finished_ms before attempt_started_ms", 1, true))
+    assert.same({ 4 }, lines_of(finding(doc, "attempt_over_max").evidence))
+    -- the cut-off is a threshold
+    local pdir = dir .. "/policies"
+    os.execute("mkdir -p " .. h.quote(pdir))
+    h.write(pdir .. "/telemetry.lua", "return { extends = true, thresholds = { finished_before_started_max = 2 } }\n")
+    assert.is_nil(finding(report(rows, 200, { rules = { policies_dir = pdir } }), "attempt_time_inverted"))
+  end)
+
+  it("rows of any shape are counted, never a crash: wrong types, odd keys, non-objects", function()
+    local odd = {
+      tl.attempt({ run = "run-h", worker = 1, task = "a" }, { worker_id = 7, queue_ms = -3, retry_attempt = "2" }),
+      tl.attempt({ run = "run-h", worker = 1, task = "b" }, { run_id = { nested = true }, attempt_started_ms = "x",
+        attempt_finished_ms = 1.5, retry_max = json.array({ 1 }) }),
+      tl.attempt({ run = "run-h", worker = 1, task = "c" }, { worker_id = "", retry_attempt = 2.0, retry_reason = 9 }),
+      tl.capture({ ["ts|timestamp"] = "x", [""] = 1, ["a b|c"] = json.null, tool = 5, command = json.null }),
+      tl.summary({ "not", "a", "string" }, 1, { tool = "cxtask_runall", run_all_scheduled = "many" }),
+      { execution_id = json.null, timestamp = 12 },
+      {},
+    }
+    local text = tl.text(odd) .. '[1,2]\n"a string"\n42\nnull\n{"deep":' .. ('['):rep(100) .. (']'):rep(100)
+      .. "}\n"
+    -- keys beyond what is tracked in detail
+    local wide = {}
+    for i = 1, 1100 do wide["k" .. i] = i end
+    text = text .. json.encode(wide) .. "\n"
+    local doc = report(text)
+    local back = assert(json.decode(json.encode(doc)))
+    assert.same({}, require("helpers.contract").check_shape(back,
+      require("helpers.contract").load("telemetry_json_contract.json")))
+    assert.equal(13, doc.window_runs)
+    assert.same({ 9, 4 }, { doc.row_kinds.objects, doc.row_kinds.non_objects })
+    local r = doc.quality_rollups
+    -- worker_id 7 and "" are no worker; "2" and 2.0 are no attempt number; "x" is no start time
+    assert.same({ 1, 1, 2 }, { r.queue.scheduled_rows, r.attempts.attempt_rows, r.attempts.started })
+    assert.same({ 0, 0 }, { r.queue.without_queue_ms, r.attempts.retries })
+    assert.is_string(doc.quality_severity)
+  end)
+
   it("never-null breaks are critical and name each row", function()
     local rows = { tl.capture(), tl.capture({ cwd = json.null }), tl.capture(), tl.capture({ tool = tl.drop }) }
     local doc = report(rows)

@@ -318,7 +318,7 @@ function population.halves(acc)
     local legacy = c.kind == "legacy" and (c.half == 1 and out.older_legacy or out.newer_legacy) or nil
     for _, counts in ipairs({ c.non_null, c.null }) do
       for k, n in pairs(counts) do
-        if not k:find("|", 1, true) then -- not a legacy-pair pseudo-field
+        if not PSEUDO[k] then -- not a legacy-pair pseudo-field
           all[k] = (all[k] or 0) + n
           if legacy then legacy[k] = (legacy[k] or 0) + n end
         end
