@@ -7,9 +7,10 @@
 CC       ?= cc
 PREFIX   ?= /usr/local
 OPT      ?= -O2
-PKGS     := lua5.4 libcurl jansson libcrypto
+# libcurl is not linked: native/libcurl.c loads it with the first HTTP job (only its headers are used).
+PKGS     := lua5.4 jansson libmd
 CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g $(OPT) -fPIC -pthread \
-            $(shell pkg-config --cflags $(PKGS))
+            $(shell pkg-config --cflags $(PKGS) libcurl)
 LDLIBS   += $(shell pkg-config --libs $(PKGS)) -lm -pthread
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
@@ -43,7 +44,7 @@ $(BINDIR)/cx: $(BUILD)/obj/main.o $(BIND_OBJS) $(LIB_OBJS) | $(BINDIR)
 
 # The same native code as a Lua C module, for `require "cx"` from any Lua 5.4 (and the busted specs).
 $(BUILD)/lib/cx/core.so: $(BIND_OBJS) $(LIB_OBJS) | $(BUILD)/lib/cx
-	$(CC) $(CFLAGS) -shared -o $@ $^ $(shell pkg-config --libs libcurl jansson libcrypto) -lm -pthread
+	$(CC) $(CFLAGS) -shared -o $@ $^ $(shell pkg-config --libs jansson libmd) -lm -pthread
 
 $(BUILD)/tests/test_lua_%: tests/native/test_lua_%.c $(BIND_OBJS) $(LIB_OBJS) $(TEST_HELPERS) | $(BUILD)/tests
 	$(CC) $(CFLAGS) -Itests/native -Inative -o $@ $^ $(LDLIBS)

@@ -20,6 +20,8 @@ static const binding bindings[] = {
     {"runlog", cx_lua_open_runlog},
     {"loop", cx_lua_open_loop},
     {"envelope", cx_lua_open_envelope},
+    {"env", cx_lua_open_env},
+    {"git", cx_lua_open_git},
     {"atomicfile", cx_lua_open_atomicfile},
     {"sandbox", cx_lua_open_sandbox},
     {"signals", cx_lua_open_signals},

@@ -1,12 +1,14 @@
 /* One HTTP request as a libcurl easy handle, in process (never a `curl` child): set-up, body
  * collection with a size cap, and the failure classes. The event loop (loop.c) drives many of
- * these through one curl multi handle; cx_http_perform runs one on its own. */
+ * these through one curl multi handle; cx_http_perform runs one on its own. libcurl is loaded on
+ * the first set-up (libcurl.h). */
 #ifndef CX_HTTP_H
 #define CX_HTTP_H
 
 #include "buf.h"
 
-#include <curl/curl.h>
+#include "libcurl.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,6 +27,7 @@ typedef struct cx_http_request {
 } cx_http_request;
 
 typedef struct cx_http {
+    const cx_libcurl *curl; /* set by cx_http_setup once libcurl is loaded */
     CURL *easy;
     struct curl_slist *headers;
     cx_buf body;
@@ -48,13 +51,16 @@ typedef struct cx_http_outcome {
 #define CX_HTTP_RATE_LIMITED "rate_limited"
 #define CX_HTTP_SERVER_ERROR "server_error"
 #define CX_HTTP_STATUS "http_status"
+#define CX_HTTP_REDIRECT "http_redirect" /* a 3xx answer: redirects are never followed nor read */
 #define CX_HTTP_TRANSPORT_ERROR "transport_error"
 #define CX_HTTP_BODY_TOO_LARGE "body_too_large"
 #define CX_HTTP_TIMEOUT "timeout"
 #define CX_HTTP_INVALID_REQUEST "invalid_request"
+#define CX_HTTP_UNAVAILABLE "http_unavailable" /* libcurl cannot be loaded */
 
-/* Prepares h for req. Returns 0, or -1 with a message in err (invalid_request: a bad URL scheme,
- * a line break in a header or the token, out of memory). curl_global_init must have run. */
+/* Prepares h for req, loading libcurl on first use. Returns 0, or -1 with a message in err
+ * (invalid_request: a bad URL scheme, a line break in a header or the token, out of memory; or
+ * libcurl could not be loaded: cx_libcurl_load tells that case apart). */
 int cx_http_setup(cx_http *h, const cx_http_request *req, char *err, size_t errlen);
 
 /* Classifies a finished transfer (rc from curl) into out; the caller frees out->content_type. */

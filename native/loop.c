@@ -1,4 +1,6 @@
-/* The event loop: process, HTTP and timer jobs as state machines driven by one curl_multi_poll. */
+/* The event loop: process, HTTP and timer jobs as state machines driven by one poll. Until the
+ * first HTTP job that poll is poll(2) and libcurl is not even loaded; from then on it is
+ * curl_multi_poll over the curl sockets plus the process descriptors. */
 #include "loop.h"
 
 #include "buf.h"
@@ -6,6 +8,7 @@
 #include "signals.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -54,13 +57,15 @@ typedef struct job {
 } job;
 
 struct cx_loop {
-    CURLM *multi;
+    const cx_libcurl *curl; /* NULL until the first HTTP job */
+    CURLM *multi;           /* likewise */
     job **jobs;
     size_t njobs, cap;
     cx_completion *done; /* FIFO: [done_head, ndone) are ready */
     size_t done_head, ndone, done_cap;
     int64_t next_id;
     struct curl_waitfd *wait_fds; /* scratch for each poll */
+    struct pollfd *poll_fds;      /* the same descriptors for poll(2), same capacity */
     size_t wait_cap;
     int signal_seen; /* cx_loop_run returned early for the pending signal: poll without the pipe */
 };
@@ -155,17 +160,24 @@ static void complete(cx_loop *l, size_t i, cx_completion *c)
 
 cx_loop *cx_loop_new(void)
 {
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-        return NULL;
-    cx_loop *l = calloc(1, sizeof *l);
-    if (l)
-        l->multi = curl_multi_init();
-    if (!l || !l->multi) {
-        free(l);
-        curl_global_cleanup();
-        return NULL;
+    return calloc(1, sizeof(cx_loop));
+}
+
+/* The curl multi handle, made (and libcurl loaded) with the first HTTP job. */
+static int ensure_multi(cx_loop *l, char *err, size_t errlen)
+{
+    if (l->multi)
+        return 0;
+    const cx_libcurl *curl = cx_libcurl_load(err, errlen);
+    if (!curl)
+        return -1;
+    l->multi = curl->multi_init();
+    if (!l->multi) {
+        snprintf(err, errlen, "curl_multi_init failed");
+        return -1;
     }
-    return l;
+    l->curl = curl;
+    return 0;
 }
 
 size_t cx_loop_pending(const cx_loop *l)
@@ -394,6 +406,8 @@ static int64_t process_wake(const proc_job *p)
 
 int64_t cx_loop_add_http(cx_loop *l, const cx_http_job_spec *spec, char *err, size_t errlen)
 {
+    if (ensure_multi(l, err, errlen) != 0)
+        return -1;
     job *j = new_job(l, CX_JOB_HTTP);
     if (!j) {
         snprintf(err, errlen, "out of memory");
@@ -417,8 +431,8 @@ int64_t cx_loop_add_http(cx_loop *l, const cx_http_job_spec *spec, char *err, si
             return -1;
         }
     }
-    curl_easy_setopt(h->http.easy, CURLOPT_PRIVATE, j);
-    if (curl_multi_add_handle(l->multi, h->http.easy) != CURLM_OK) {
+    l->curl->easy_setopt(h->http.easy, CURLOPT_PRIVATE, (void *)j);
+    if (l->curl->multi_add_handle(l->multi, h->http.easy) != CURLM_OK) {
         cx_http_cleanup(&h->http);
         drop_job(l, l->njobs - 1);
         snprintf(err, errlen, "curl_multi_add_handle failed");
@@ -442,7 +456,7 @@ static int feed_envelope(http_job *h)
     if (!h->env || h->env_state != 0 || h->http.body.len == h->env_fed)
         return h->env ? h->env_state : 0;
     long status = 0;
-    curl_easy_getinfo(h->http.easy, CURLINFO_RESPONSE_CODE, &status);
+    h->http.curl->easy_getinfo(h->http.easy, CURLINFO_RESPONSE_CODE, &status);
     if (status < 200 || status > 299) {
         cx_envelope_free(h->env);
         h->env = NULL;
@@ -462,7 +476,7 @@ static void finish_http(cx_loop *l, size_t i, CURLcode rc, const char *phase, co
     cx_http_outcome o;
     cx_http_finish(&h->http, rc, &o);
     if (h->in_multi)
-        curl_multi_remove_handle(l->multi, h->http.easy);
+        l->curl->multi_remove_handle(l->multi, h->http.easy);
     cx_completion c;
     init_completion(&c, j, now);
     c.status = o.status;
@@ -518,11 +532,11 @@ static void collect_http_done(cx_loop *l, int64_t now)
 {
     CURLMsg *m;
     int left;
-    while ((m = curl_multi_info_read(l->multi, &left)) != NULL) {
+    while (l->multi && (m = l->curl->multi_info_read(l->multi, &left)) != NULL) {
         if (m->msg != CURLMSG_DONE)
             continue;
         job *j = NULL;
-        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&j);
+        l->curl->easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&j);
         CURLcode rc = m->data.result;
         for (size_t i = 0; j && i < l->njobs; i++)
             if (l->jobs[i] == j) {
@@ -613,6 +627,10 @@ static int add_wait_fd(cx_loop *l, size_t *n, int fd, short events)
         if (!grown)
             return -1;
         l->wait_fds = grown;
+        struct pollfd *pgrown = realloc(l->poll_fds, cap * sizeof *pgrown);
+        if (!pgrown)
+            return -1;
+        l->poll_fds = pgrown;
         l->wait_cap = cap;
     }
     l->wait_fds[(*n)++] = (struct curl_waitfd){.fd = fd, .events = events, .revents = 0};
@@ -641,9 +659,18 @@ static void poll_once(cx_loop *l, int64_t wait_ns)
 {
     size_t n = gather_fds(l);
     int ms = wait_ns <= 0 ? 0 : wait_ns > 3600000LL * MS ? 3600000 : (int)((wait_ns + MS - 1) / MS);
-    int numfds = 0, running = 0;
-    curl_multi_poll(l->multi, l->wait_fds, (unsigned)n, ms, &numfds);
-    curl_multi_perform(l->multi, &running);
+    if (l->multi) {
+        int numfds = 0, running = 0;
+        l->curl->multi_poll(l->multi, l->wait_fds, (unsigned)n, ms, &numfds);
+        l->curl->multi_perform(l->multi, &running);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            l->poll_fds[i] = (struct pollfd){
+                .fd = l->wait_fds[i].fd,
+                .events = (short)((l->wait_fds[i].events & CURL_WAIT_POLLIN ? POLLIN : 0) |
+                                  (l->wait_fds[i].events & CURL_WAIT_POLLOUT ? POLLOUT : 0))};
+        poll(l->poll_fds, (nfds_t)n, ms); /* EINTR and errors: the caller's loop looks again */
+    }
     /* curl reports POLLIN/POLLOUT only (a bare POLLHUP is dropped), so try every pipe: reads and
      * writes are non-blocking and the attempts are cheap next to a poll. */
     for (size_t i = 0; i < l->njobs; i++)
@@ -657,7 +684,8 @@ size_t cx_loop_run(cx_loop *l, int64_t timeout_ms)
 {
     int64_t until = timeout_ms < 0 ? INT64_MAX : cx_clock_now_ns() + clamp_ms(timeout_ms) * MS;
     int running = 0;
-    curl_multi_perform(l->multi, &running); /* starts transfers added since the last run */
+    if (l->multi)
+        l->curl->multi_perform(l->multi, &running); /* starts transfers added since the last run */
     collect_http_done(l, cx_clock_now_ns());
     feed_http_streams(l, cx_clock_now_ns());
     for (;;) {
@@ -718,7 +746,7 @@ void cx_loop_destroy(cx_loop *l)
             cx_buf_free(&j->u.p.err);
             free(j->u.p.stdin_buf);
         } else if (j->kind == CX_JOB_HTTP) {
-            curl_multi_remove_handle(l->multi, j->u.h.http.easy);
+            l->curl->multi_remove_handle(l->multi, j->u.h.http.easy);
             cx_http_cleanup(&j->u.h.http);
             cx_envelope_free(j->u.h.env);
         }
@@ -726,10 +754,11 @@ void cx_loop_destroy(cx_loop *l)
     }
     for (size_t i = l->done_head; i < l->ndone; i++)
         cx_completion_free(&l->done[i]);
-    curl_multi_cleanup(l->multi);
+    if (l->multi)
+        l->curl->multi_cleanup(l->multi);
     free(l->jobs);
     free(l->done);
     free(l->wait_fds);
+    free(l->poll_fds);
     free(l);
-    curl_global_cleanup();
 }

@@ -1,5 +1,7 @@
 /* Lua binding: `require("cx.core").fs`. Failures return nil, message (naming the path), class
- * ("not_found", "permission", "io", "invalid", "nomem"). */
+ * ("not_found", "permission", "io", "invalid", "nomem", "symlink", "not_regular", "too_large",
+ * "exists"). The file rules (no symlink under .codex/, regular files only, bounded reads) are
+ * native/fs.h's; docs/security.md documents them for callers. */
 #include "fs.h"
 #include "lua_bindings.h"
 
@@ -29,14 +31,76 @@ static int l_mkdir_p(lua_State *L)
     return 1;
 }
 
-/* fs.write_atomic(path, data) -> true | nil, msg, class */
+/* The boolean field name of the options table at index idx (absent = false). */
+static int opt_flag(lua_State *L, int idx, const char *name)
+{
+    if (lua_isnoneornil(L, idx))
+        return 0;
+    luaL_checktype(L, idx, LUA_TTABLE);
+    lua_getfield(L, idx, name);
+    int on = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    return on;
+}
+
+/* The option bits of { follow=, any_type=, mkdirs=, tail=, no_replace= } at index idx. */
+static unsigned opt_bits(lua_State *L, int idx)
+{
+    return (opt_flag(L, idx, "follow") ? CX_FS_FOLLOW : 0) |
+           (opt_flag(L, idx, "any_type") ? CX_FS_ANY_TYPE : 0) |
+           (opt_flag(L, idx, "mkdirs") ? CX_FS_MKDIRS : 0) |
+           (opt_flag(L, idx, "tail") ? CX_FS_TAIL : 0) |
+           (opt_flag(L, idx, "no_replace") ? CX_FS_NO_REPLACE : 0);
+}
+
+#define DEFAULT_READ_MAX ((lua_Integer)16 << 20)
+
+/* fs.read_file(path [, {max_bytes=16 MiB, follow=false, any_type=false, tail=false}])
+ *   -> text | nil, msg, class */
+static int l_read_file(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    lua_Integer max = DEFAULT_READ_MAX;
+    if (!lua_isnoneornil(L, 2)) {
+        luaL_checktype(L, 2, LUA_TTABLE);
+        lua_getfield(L, 2, "max_bytes");
+        if (!lua_isnil(L, -1))
+            max = luaL_checkinteger(L, -1);
+        lua_pop(L, 1);
+    }
+    luaL_argcheck(L, max >= 1, 2, "max_bytes must be at least 1");
+    char err[ERRLEN];
+    char *data;
+    size_t len;
+    int st = cx_fs_read_file(path, opt_bits(L, 2), (size_t)max, &data, &len, err, sizeof err);
+    if (st != CX_FS_OK)
+        return push_fail(L, st, err);
+    lua_pushlstring(L, data, len);
+    free(data);
+    return 1;
+}
+
+/* fs.copy_file(src, dst [, {no_replace=, mkdirs=, follow=}]) -> true | nil, msg, class */
+static int l_copy_file(lua_State *L)
+{
+    const char *src = luaL_checkstring(L, 1);
+    const char *dst = luaL_checkstring(L, 2);
+    char err[ERRLEN];
+    int st = cx_fs_copy_file(src, dst, opt_bits(L, 3), err, sizeof err);
+    if (st != CX_FS_OK)
+        return push_fail(L, st, err);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+/* fs.write_atomic(path, data [, {no_replace=, mkdirs=}]) -> true | nil, msg, class */
 static int l_write_atomic(lua_State *L)
 {
     const char *path = luaL_checkstring(L, 1);
     size_t len;
     const char *data = luaL_checklstring(L, 2, &len);
     char err[ERRLEN];
-    int st = cx_fs_write_atomic(path, data, len, err, sizeof err);
+    int st = cx_fs_write_file(path, data, len, opt_bits(L, 3), err, sizeof err);
     if (st != CX_FS_OK)
         return push_fail(L, st, err);
     lua_pushboolean(L, 1);
@@ -155,7 +219,8 @@ static int l_random_hex(lua_State *L)
 
 int cx_lua_open_fs(lua_State *L)
 {
-    static const luaL_Reg fns[] = {{"mkdir_p", l_mkdir_p},       {"write_atomic", l_write_atomic},
+    static const luaL_Reg fns[] = {{"read_file", l_read_file},   {"copy_file", l_copy_file},
+                                   {"mkdir_p", l_mkdir_p},       {"write_atomic", l_write_atomic},
                                    {"list_dir", l_list_dir},     {"stat", l_stat},
                                    {"exists", l_exists},         {"is_dir", l_is_dir},
                                    {"isatty", l_isatty},         {"getcwd", l_getcwd},

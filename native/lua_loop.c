@@ -170,6 +170,8 @@ static int l_http(lua_State *L)
         s.envelope_opts.max_bytes = (size_t)opt_integer(L, 2, "envelope_max_bytes", 0);
     }
     char err[512];
+    if (!cx_libcurl_load(err, sizeof err)) /* the first HTTP job of the process loads it */
+        return fail(L, err, CX_HTTP_UNAVAILABLE);
     int64_t id = cx_loop_add_http(loop, &s, err, sizeof err);
     if (id < 0)
         return fail(L, err, CX_HTTP_INVALID_REQUEST);
@@ -309,7 +311,7 @@ static int l_new(lua_State *L)
     luaL_setmetatable(L, LOOP_MT);
     u->loop = cx_loop_new();
     if (!u->loop)
-        return luaL_error(L, "cannot create the event loop (curl initialisation failed)");
+        return luaL_error(L, "cannot create the event loop (out of memory)");
     return 1;
 }
 

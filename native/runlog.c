@@ -2,6 +2,8 @@
  * and the body forwards. See runlog.h and docs/runlog.md for the guarantees. */
 #include "runlog.h"
 
+#include "fs.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -44,34 +46,6 @@ static int lock_fd(int fd, int how)
 
 /* ---------------------------------------------------------------------------------------------- */
 /* Writer */
-
-/* mkdir -p of the directory that holds path. */
-static int make_parents(const char *path, char *errbuf, size_t errlen)
-{
-    char *dir = strdup(path);
-    if (!dir)
-        return fail(errbuf, errlen, CX_RUNLOG_NOMEM, "out of memory for %s", path);
-    int rc = CX_RUNLOG_OK;
-    char *slash = strrchr(dir, '/');
-    if (slash && slash != dir) {
-        *slash = '\0';
-        for (char *p = dir + 1;; p++) {
-            if (*p != '/' && *p != '\0')
-                continue;
-            char c = *p;
-            *p = '\0';
-            if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
-                rc = os_fail(errbuf, errlen, errno, "create directory", dir);
-                break;
-            }
-            *p = c;
-            if (c == '\0')
-                break;
-        }
-    }
-    free(dir);
-    return rc;
-}
 
 static int write_all(int fd, const char *p, size_t len)
 {
@@ -125,7 +99,7 @@ static int append_locked(int fd, const char *path, const char *line, size_t len,
 #define REPLACED_RETRIES 64
 
 /* 1 = fd is the file path names now, 0 = path names another file or none (it was renamed over or
- * removed), -1 = an OS error in errno. */
+ * removed), -1 = an OS error in errno. A symlink put in its place is caught by the reopen. */
 static int still_at_path(int fd, const char *path)
 {
     struct stat held, now;
@@ -136,6 +110,21 @@ static int still_at_path(int fd, const char *path)
     return held.st_dev == now.st_dev && held.st_ino == now.st_ino;
 }
 
+/* Open the log through cx_fs_open: a regular file only (a FIFO, device or directory is an error
+ * naming it, never a hang), and no symlink followed under .codex/ (docs/security.md). A run log
+ * named by the user outside .codex/ (--log PATH) may be a symlink. create: O_CREAT and the
+ * missing parent directories, for writers. */
+static int open_log(const char *path, int flags, int create, int *fd, char *errbuf, size_t errlen)
+{
+    unsigned opts = CX_FS_FOLLOW | (create ? CX_FS_MKDIRS : 0);
+    int st = cx_fs_open(path, flags, opts, fd, errbuf, errlen);
+    if (st == CX_FS_OK)
+        return CX_RUNLOG_OK;
+    if (st == CX_FS_NOMEM)
+        return CX_RUNLOG_NOMEM;
+    return st == CX_FS_NOT_FOUND && !create ? CX_RUNLOG_ENOENT : CX_RUNLOG_EIO;
+}
+
 /* Open path (creating it and its parents when create is set) and take the exclusive lock on the
  * file that path names once the lock is ours. A replacement renamed over path while we waited
  * leaves us holding the lock of an orphaned inode, whose rows nobody would ever read: we then drop
@@ -143,17 +132,12 @@ static int still_at_path(int fd, const char *path)
 static int open_locked(const char *path, int create, int *fd_out, char *errbuf, size_t errlen)
 {
     /* O_RDWR for a writer: the torn-row check reads the last byte. A lock holder only reads. */
-    int flags = create ? O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC : O_RDONLY | O_CLOEXEC;
+    int flags = create ? O_RDWR | O_APPEND | O_CREAT : O_RDONLY;
     for (int attempt = 0; attempt < REPLACED_RETRIES; attempt++) {
-        int fd = open(path, flags, 0644);
-        if (fd < 0 && errno == ENOENT && create) {
-            int rc = make_parents(path, errbuf, errlen);
-            if (rc != CX_RUNLOG_OK)
-                return rc;
-            fd = open(path, flags, 0644);
-        }
-        if (fd < 0)
-            return os_fail(errbuf, errlen, errno, "open", path);
+        int fd;
+        int rc = open_log(path, flags, create, &fd, errbuf, errlen);
+        if (rc != CX_RUNLOG_OK)
+            return rc;
         if (lock_fd(fd, LOCK_EX) != 0) {
             int err = errno;
             close(fd);
@@ -191,19 +175,7 @@ int cx_runlog_append(const char *path, const char *line, size_t len, char *errbu
 int cx_runlog_lock(const char *path, int *fd, char *errbuf, size_t errlen)
 {
     *fd = -1;
-    int rc = open_locked(path, 0, fd, errbuf, errlen);
-    if (rc != CX_RUNLOG_OK)
-        return rc;
-    struct stat st;
-    if (fstat(*fd, &st) != 0)
-        rc = os_fail(errbuf, errlen, errno, "stat", path);
-    else if (!S_ISREG(st.st_mode))
-        rc = fail(errbuf, errlen, CX_RUNLOG_EIO, "cannot lock %s: not a regular file", path);
-    if (rc != CX_RUNLOG_OK) {
-        close(*fd);
-        *fd = -1;
-    }
-    return rc;
+    return open_locked(path, 0, fd, errbuf, errlen); /* a regular file: open_log checked */
 }
 
 void cx_runlog_unlock(int fd)
@@ -296,16 +268,14 @@ static int reader_lock(int fd)
 int cx_runlog_open_snapshot(const char *path, int *fd_out, uint64_t *size, char *errbuf,
                             size_t errlen)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return os_fail(errbuf, errlen, errno, "open", path);
+    int fd;
+    int rc = open_log(path, O_RDONLY, 0, &fd, errbuf, errlen);
+    if (rc != CX_RUNLOG_OK)
+        return rc;
     int locked = reader_lock(fd);
     struct stat st;
-    int rc = CX_RUNLOG_OK;
     if (fstat(fd, &st) != 0)
         rc = os_fail(errbuf, errlen, errno, "stat", path);
-    else if (!S_ISREG(st.st_mode))
-        rc = fail(errbuf, errlen, CX_RUNLOG_EIO, "cannot read %s: not a regular file", path);
     if (locked)
         lock_fd(fd, LOCK_UN);
     if (rc != CX_RUNLOG_OK) {

@@ -4,7 +4,11 @@
  *
  * Readers take a shared flock just long enough to note the file's size, so they never see half of a
  * row that a writer is appending; they read the file as it was at that moment. A line's text never
- * includes its '\n' nor a '\r' just before it. */
+ * includes its '\n' nor a '\r' just before it.
+ *
+ * Every open goes through cx_fs_open (native/fs.h): the log must be a regular file (a FIFO, device
+ * or directory is an error naming it, never a hang) and nothing under .codex/ is followed through
+ * a symbolic link; a path outside .codex/ (`--log PATH`) may be a symlink. */
 #ifndef CX_RUNLOG_H
 #define CX_RUNLOG_H
 

@@ -2,7 +2,7 @@
 # Checks the Debian packages cx builds and tests with. As root it installs what is missing;
 # otherwise it prints the exact install line and fails.
 set -u
-PKGS="build-essential pkg-config liblua5.4-dev lua5.4 libcurl4-openssl-dev libjansson-dev libssl-dev
+PKGS="build-essential pkg-config liblua5.4-dev lua5.4 libcurl4-openssl-dev libjansson-dev libmd-dev
 lua-busted lua-argparse lua-check luarocks clang clang-format libclang-rt-14-dev jq curl git valgrind time
 zsh fish"
 missing=""

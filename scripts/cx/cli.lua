@@ -1,5 +1,7 @@
 --- The cx command line: global flags, `help`, and dispatch to the command modules.
 local core = require "cx.core"
+local output = require "cx.output"
+local printable = require "cx.printable"
 local registry = require "cx.registry"
 
 local cli = {}
@@ -31,9 +33,9 @@ end
 local function unknown(name)
   local guess = registry.suggest_command(name)
   if guess then
-    io.stderr:write("cx: unknown command '", name, "' (did you mean '", guess, "'?)\n")
+    io.stderr:write("cx: unknown command '", printable.line(name), "' (did you mean '", guess, "'?)\n")
   else
-    io.stderr:write("cx: unknown command '", name, "' (run 'cx --help' for the list)\n")
+    io.stderr:write("cx: unknown command '", printable.line(name), "' (run 'cx --help' for the list)\n")
   end
   return 2
 end
@@ -49,7 +51,8 @@ local function report_lost_rows(name)
   end
 end
 
-local function dispatch(argv)
+-- The command line without the output streams (see cli.main).
+local function dispatch(argv, out)
   local name = argv[1]
   if name == nil or name == "--help" or name == "-h" then
     io.stdout:write(usage_text())
@@ -78,14 +81,16 @@ local function dispatch(argv)
     return require(c.module).run(rest, c.name) or 0
   end
   if name:sub(1, 1) == "-" then
-    io.stderr:write("cx: unknown option '", name, "' (run 'cx --help' for usage)\n")
+    io.stderr:write("cx: unknown option '", printable.line(name), "' (run 'cx --help' for usage)\n")
     return 2
   end
   local c = find_command(name)
   if not c then return unknown(name) end
   local rest = {}
   for i = 2, #argv do rest[#rest + 1] = argv[i] end
-  local code = require(c.module).run(rest, c.name) or 0
+  local mod = require(c.module)
+  out:payload(mod.raw_output)
+  local code = mod.run(rest, c.name) or 0
   report_lost_rows(c.name)
   return code
 end
@@ -93,13 +98,22 @@ end
 --- Run a command: argv[1] is the command name. Returns the process exit code: 128 + the signal
 --- (130 SIGINT, 143 SIGTERM, 129 SIGHUP) when one stopped the run, whatever the command returned.
 --- SIGINT/SIGTERM/SIGHUP are handled for the duration of the call (docs/loop.md, "Signals"): until
---- the first job starts they end cx at once; from then on the run stops cleanly.
+--- the first job starts they end cx at once; from then on the run stops cleanly. While it runs,
+--- stdout and stderr are cx.output streams (redacted, control characters escaped); a Lua error
+--- inside a command is reported as one internal-error message through them, exit 1.
 function cli.main(argv)
   local installed = core.signals.install()
+  local out = output.install()
   local _ <close> = setmetatable({}, { __close = function()
+    io.stdout:flush()
+    out:restore()
     if installed then core.signals.uninstall() end
   end })
-  local code = dispatch(argv)
+  local ok, code = xpcall(dispatch, debug.traceback, argv, out)
+  if not ok then
+    io.stderr:write("cx: internal error: ", tostring(code), "\n")
+    code = 1
+  end
   return core.signals.exit_code() or code
 end
 

@@ -22,11 +22,14 @@ local function chars(s)
   return utf8.len(s) or #s
 end
 
---- The current adapter descriptor (environment over state preferences).
+--- The current adapter descriptor (environment over state preferences). When .codex/state.json is
+--- broken it is the defaults' descriptor plus the error message and class: a run must then stop
+--- (the preferences may route prompts to a local model rather than a cloud provider), and a command
+--- that shows the configuration must say the file is broken (docs/security.md).
 function M.descriptor()
-  local prefs = state.get("preferences") or {}
-  if prefs == json.null then prefs = {} end
-  return adapters.describe(os.getenv, prefs)
+  local prefs, err, class = state.get("preferences")
+  if err or type(prefs) ~= "table" then prefs = {} end
+  return adapters.describe(os.getenv, prefs), err, class
 end
 
 --- Row fields describing the prompt that was sent.
@@ -85,10 +88,15 @@ end
 
 --- Run a captured command's output through the adapter. opts = {tool, mode, argv, make_prompt?}:
 --- make_prompt(capture, argv) builds the prompt around the capture (default: the captured text).
---- Returns {result, exit_code (the captured command's), row, descriptor, message (on failure)}.
+--- Returns {result, exit_code (the captured command's), row, descriptor, message (on failure)}. When
+--- the configuration cannot be read (a broken state.json) nothing runs and no row is written: the
+--- result is a `config_error` failure naming the file.
 function M.run_captured(opts)
   local started = core.loop.monotonic_ms()
-  local d = M.descriptor()
+  local d, derr = M.descriptor()
+  if derr then
+    return { result = adapters.result.fail("config_error", derr), exit_code = 1, descriptor = { warnings = {} } }
+  end
   local fields = adapters.telemetry(d)
   local cap, err, class, secs = capture.capture(opts.argv)
   local result

@@ -136,11 +136,12 @@ end
 
 --- The pipeline settings every introspection command shows.
 function introspect.pipeline()
-  local d = execute.descriptor()
+  local d, state_error = execute.descriptor()
   local budget_chars = config.uint("CX_CONTEXT_BUDGET_CHARS") or 12000
   local budget_lines = config.uint("CX_CONTEXT_BUDGET_LINES") or 300
   return {
     descriptor = d,
+    state_error = state_error, -- a broken state.json: the values below are the defaults
     backend = d.backend,
     model = d.model,
     mode = config.execution_mode(),
@@ -188,6 +189,7 @@ function introspect.version_facts()
     { "quarantine_dir", l.quarantine_dir },
     { "mode", env_raw("CX_MODE", "lean") },
     { "llm_backend", p.backend },
+    p.state_error and { "state_error", p.state_error .. " (defaults shown)" } or nil,
   }, adapter_facts(p.descriptor), {
     { "llm_model", shown(p.model) },
     { "backend_resolution", string.format("backend=%s model=%s", p.backend, shown(p.model)) },
@@ -219,6 +221,7 @@ function introspect.core_facts()
     { "execution_path", exec },
     { "bash_fallback_used", tostring(exec:find("bash", 1, true) ~= nil) },
     { "backend", p.backend },
+    p.state_error and { "state_error", p.state_error .. " (defaults shown)" } or nil,
   }, adapter_facts(p.descriptor), {
     { "active_model", shown(p.model) },
     { "execution_mode", p.mode },

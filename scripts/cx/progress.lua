@@ -11,13 +11,15 @@ function M.ticker(what)
   if (off and off ~= "" and off ~= "0") or not core.fs.isatty(2) then return nil end
   local drawn = false
   return function(elapsed_ms)
+    local stderr = io.stderr
+    local err = stderr.raw or stderr -- luacheck: ignore 143 (cx.output's stream; the line is control on purpose)
     if elapsed_ms == nil then
-      if drawn then io.stderr:write("\r\27[K") end
+      if drawn then err:write("\r\27[K") end
       drawn = false
       return
     end
-    io.stderr:write(string.format("\r\27[Kcx: waiting for %s ... %ds", what, elapsed_ms // 1000))
-    io.stderr:flush()
+    err:write(string.format("\r\27[Kcx: waiting for %s ... %ds", what, elapsed_ms // 1000))
+    err:flush()
     drawn = true
   end
 end

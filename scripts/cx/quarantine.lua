@@ -4,6 +4,7 @@
 --- overwritten (two failures of one tool in the same second keep both records).
 local json = require "cx.json"
 local fs = require "cx.localfs"
+local redact = require "cx.redact"
 
 local quarantine = {}
 
@@ -95,33 +96,30 @@ function quarantine.normalize(v)
 end
 
 --- Write a record (tool, reason, schema, prompt, prompt_sha256, raw_response, raw_sha256, attempts)
---- into dir (created if needed); id and ts are assigned here. opts.time overrides the clock.
---- Returns id, path, record — or nil, `failed to write <path>: <err>`.
+--- into dir (created if needed); id and ts are assigned here, and every string passes through
+--- cx.redact. opts.time overrides the clock. Returns id, path, record — or nil,
+--- `failed to write <path>: <err>`.
 function quarantine.write(dir, record, opts)
   opts = opts or {}
   local ok, err = fs.mkdir_p(dir)
-  if not ok then return nil, "failed to write " .. dir .. ": " .. tostring(err) end
+  if not ok then return nil, "failed to write " .. dir .. ": " .. fs.reason(err, dir) end
   local time = opts.time or os.time()
-  local rec = {}
-  for k, v in pairs(record) do rec[k] = v end
+  local rec = redact.value(record)
   rec.ts = os.date("!%Y-%m-%dT%H:%M:%SZ", time)
-  local id, path
+  local path
   for _ = 1, 16 do -- a clash needs the same second, pid and 32 random bits: retry, never overwrite
-    id = quarantine.new_id(record.tool, time)
-    path = join(dir, id .. ".json")
-    if not fs.exists(path) then break end
-    id = nil
+    rec.id = quarantine.new_id(record.tool, time)
+    path = join(dir, rec.id .. ".json")
+    local wok, werr, class = fs.write_atomic(path, quarantine.encode(rec), { no_replace = true })
+    if wok then return rec.id, path, rec end
+    if class ~= "exists" then return nil, "failed to write " .. path .. ": " .. fs.reason(werr, path) end
   end
-  if not id then return nil, "failed to write " .. path .. ": could not find a free quarantine id" end
-  rec.id = id
-  local wok, werr = fs.write_atomic(path, quarantine.encode(rec))
-  if not wok then return nil, "failed to write " .. path .. ": " .. tostring(werr) end
-  return id, path, rec
+  return nil, "failed to write " .. path .. ": could not find a free quarantine id"
 end
 
 local function read_record(path)
-  local text, err = fs.read(path)
-  if not text then return nil, err end
+  local text, err = fs.read(path, { max_bytes = fs.LIMITS.quarantine })
+  if not text then return nil, fs.reason(err, path) end
   if not text:find("%S") then return nil, "empty file" end
   local v, derr = json.decode(text)
   if v == nil then return nil, derr end
@@ -130,11 +128,15 @@ end
 
 --- The newest n records of dir (sorted by ts descending, then id). Returns
 --- { entries = { record, ... }, total = <readable records>, skipped = { { path, error }, ... } };
---- unreadable or broken files are skipped but reported. A missing dir is empty.
+--- unreadable or broken files are skipped but reported. A missing dir is empty; a dir that cannot
+--- be listed (a symlink, a file) gives nil, message.
 function quarantine.list(dir, n)
   local out = { entries = {}, total = 0, skipped = {} }
-  local names = fs.list_dir(dir)
-  if not names then return out end
+  local names, lerr, class = fs.list_dir(dir)
+  if not names then
+    if class == "not_found" then return out end
+    return nil, lerr
+  end
   local records = {}
   for _, name in ipairs(names) do
     if name:sub(-5) == ".json" then
@@ -163,10 +165,10 @@ function quarantine.show(dir, id)
     return nil, "invalid quarantine id: " .. tostring(id), "invalid_id"
   end
   local path = join(dir, id .. ".json")
-  local text, err = fs.read(path)
+  local text, err, class = fs.read(path, { max_bytes = fs.LIMITS.quarantine })
   if not text then
-    if not fs.exists(path) then return nil, "quarantine id not found: " .. id, "not_found" end
-    return nil, "failed to read " .. path .. ": " .. tostring(err), "io"
+    if class == "not_found" then return nil, "quarantine id not found: " .. id, "not_found" end
+    return nil, "failed to read " .. path .. ": " .. fs.reason(err, path), "io"
   end
   local v, derr = json.decode(text)
   if v == nil then return nil, "invalid quarantine JSON " .. path .. ": " .. derr, "invalid" end

@@ -6,6 +6,7 @@ local json = require "cx.json"
 local config = require "cx.config"
 local contract = require "cx.log_contract"
 local paths = require "cx.paths"
+local redact = require "cx.redact"
 local state = require "cx.state"
 
 local fs = core.fs
@@ -152,8 +153,9 @@ end
 -- Rows that could not be written in this process, for the CLI to report (a run never fails for it).
 local lost = {}
 
---- Append a row to the run log (default paths.resolve().log_file). Returns true or nil, message;
---- a failure is also remembered for runlog.take_failures().
+--- Append a row to the run log (default paths.resolve().log_file). Every string of the row passes
+--- through cx.redact first. Returns true or nil, message; a failure is also remembered for
+--- runlog.take_failures().
 function runlog.append(row, path)
   local why = runlog.check(row)
   local ok, err, line, file
@@ -162,7 +164,7 @@ function runlog.append(row, path)
   else
     file, err = log_path(path)
     if file then
-      ok, line = pcall(json.encode, row)
+      ok, line = pcall(redact.encode, row, json.encode)
       if ok then
         ok, err = append_line(file, line)
       else
@@ -192,13 +194,13 @@ function runlog.append_schema_failure(record, path)
     if not p then return nil, err end
     path = p.schema_failures_file
   end
-  local line = json.encode({
+  local line = redact.encode({
     quarantine_id = record.quarantine_id,
     raw_sha256 = record.raw_sha256 or json.null,
     reason = record.reason or json.null,
     tool = record.tool,
     ts = record.ts or runlog.timestamp(),
-  })
+  }, json.encode)
   return append_line(path, line)
 end
 

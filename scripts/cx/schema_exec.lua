@@ -126,7 +126,8 @@ function M.run(opts)
   if not p then return { ok = false, kind = "setup", message = perr } end
   local schema, serr = registry.load(p.schemas_dir, opts.schema_name)
   if not schema then return { ok = false, kind = "setup", message = serr } end
-  local d = execute.descriptor()
+  local d, derr = execute.descriptor()
+  if derr then return { ok = false, kind = "setup", message = derr } end
   local res, last = pipeline(d, schema, opts)
   return record(p, d, schema, opts, res, last)
 end
@@ -155,7 +156,8 @@ function M.replay(id)
   local schema = { text = rec.schema, sha256 = sha(rec.schema), schema = decoded, compiled = compiled,
     base = base, name = base and (base .. ".schema.json") }
   local opts = { tool = rec.tool .. "_replay", task_input = rec.prompt, max_attempts = 1, started_ms = started }
-  local d = execute.descriptor()
+  local d, aerr = execute.descriptor()
+  if aerr then return { ok = false, kind = "setup", message = aerr } end
   local res, last = pipeline(d, schema, opts)
   return record(p, d, schema, opts, res, last)
 end

@@ -1,12 +1,12 @@
 --- `.codex/state.json`: preferences and runtime facts (current task). Read once per process
 --- (CX_NO_CACHE=1 re-reads every time); written atomically, pretty with sorted keys and a trailing
---- newline. A missing file reads as the default skeleton; a broken one is an error naming the file
---- and is never overwritten.
-local core = require "cx.core"
+--- newline. A missing file reads as the default skeleton; a broken one (not JSON, not an object,
+--- larger than fs.LIMITS.state, a directory, FIFO or symlink) is an error naming the file and is
+--- never overwritten.
 local json = require "cx.json"
 local paths = require "cx.paths"
+local fs = require "cx.localfs"
 
-local fs = core.fs
 local state = {}
 
 local cache = {} -- state_file path -> decoded document
@@ -37,13 +37,15 @@ local function resolve_file(file)
   return p.state_file
 end
 
+-- The sections cx reads as objects; any other value makes the file broken, not silently ignored.
+local OBJECT_KEYS = { "preferences", "runtime", "alert_overrides" }
+
 local function read_file(file)
-  local st = fs.stat(file)
-  if not st then return state.default() end
-  local f, err = io.open(file, "rb")
-  if not f then return nil, "cannot read state file " .. file .. ": " .. tostring(err), "io" end
-  local text = f:read("a")
-  f:close()
+  local text, err, class = fs.read(file, { max_bytes = fs.LIMITS.state })
+  if not text then
+    if class == "not_found" then return state.default() end
+    return nil, "cannot read state file " .. file .. ": " .. fs.reason(err, file), class
+  end
   if text:match("^%s*$") then return state.default() end
   local doc, perr = json.decode(text)
   if doc == nil then
@@ -51,6 +53,12 @@ local function read_file(file)
   end
   if type(doc) ~= "table" or json.is_array(doc) then
     return nil, "invalid state JSON " .. file .. ": not an object", "invalid"
+  end
+  for _, k in ipairs(OBJECT_KEYS) do
+    local v = doc[k]
+    if v ~= nil and v ~= json.null and (type(v) ~= "table" or json.is_array(v)) then
+      return nil, string.format('invalid state JSON %s: "%s" must be an object', file, k), "invalid"
+    end
   end
   return doc
 end

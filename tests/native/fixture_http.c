@@ -123,6 +123,14 @@ static void serve(fixture_http *s, int fd, char *req, size_t head_len, long tota
     if (strncmp(path, "/ok/", 4) == 0) {
         snprintf(value, sizeof value, "ok:%s", path + 4);
         respond(fd, 200, "text/plain", value, strlen(value));
+    } else if (strncmp(path, "/redirect/", 10) == 0) {
+        char head[512];
+        int n = snprintf(head, sizeof head,
+                         "HTTP/1.1 %d X\r\nLocation: http://user:s3cret@elsewhere.example:8443/"
+                         "next?key=abc\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n"
+                         "Connection: close\r\n\r\nmoved",
+                         atoi(path + 10));
+        send_all(fd, head, (size_t)n);
     } else if (strncmp(path, "/status/", 8) == 0) {
         snprintf(value, sizeof value, "status %s", path + 8);
         respond(fd, atoi(path + 8), "text/plain", value, strlen(value));

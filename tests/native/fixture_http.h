@@ -2,6 +2,7 @@
  * connection, and answers by path:
  *   /ok/<word>        200 text/plain "ok:<word>"
  *   /status/<code>    <code> with body "status <code>"
+ *   /redirect/<code>  <code> with a Location carrying credentials, body "moved"
  *   /auth             200, the body is the Authorization header value it received
  *   /echo             200 application/octet-stream, the request body back
  *   /big/<n>          200 with n bytes of 'x'

@@ -61,6 +61,43 @@ static void test_ok_and_statuses(void)
     }
 }
 
+/* A 3xx is never the reply: its own class, a message naming the status and the Location's host
+ * (never its credentials, path or query), and nothing followed. */
+static void test_redirects(fixture_http *server)
+{
+    char u[128];
+    cx_http h;
+    cx_http_outcome o;
+    static const int codes[] = {301, 302, 303, 307, 308};
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+        char path[32];
+        snprintf(path, sizeof path, "/redirect/%d", codes[i]);
+        url(u, sizeof u, path);
+        cx_http_request req = {.url = u, .bearer = TOKEN};
+        int before = fixture_http_requests(server);
+        run(&h, &req, &o);
+        CHECK_INT(o.status, codes[i]);
+        CHECK_STR(o.class_name, CX_HTTP_REDIRECT);
+        CHECK(strstr(o.message, "redirect to host elsewhere.example:8443") != NULL);
+        char want[32];
+        snprintf(want, sizeof want, "HTTP status %d", codes[i]);
+        CHECK(strstr(o.message, want) != NULL);
+        CHECK(strstr(o.message, "s3cret") == NULL && strstr(o.message, "user") == NULL);
+        CHECK(strstr(o.message, "key=abc") == NULL && strstr(o.message, "/next") == NULL);
+        CHECK_INT(fixture_http_requests(server) - before, 1); /* not followed */
+        cx_http_outcome_free(&o);
+        cx_http_cleanup(&h);
+    }
+    /* a 3xx without a Location */
+    url(u, sizeof u, "/status/304");
+    cx_http_request req = {.url = u};
+    run(&h, &req, &o);
+    CHECK_STR(o.class_name, CX_HTTP_REDIRECT);
+    CHECK(strstr(o.message, "HTTP status 304") != NULL);
+    cx_http_outcome_free(&o);
+    cx_http_cleanup(&h);
+}
+
 static void test_bearer_and_body(void)
 {
     char u[128];
@@ -155,7 +192,8 @@ static void test_invalid_requests(void)
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
-    curl_global_init(CURL_GLOBAL_DEFAULT);
+    char err[256];
+    CHECK(cx_libcurl_load(err, sizeof err) != NULL); /* before counting: it may keep descriptors */
     int fds = count_open_fds();
     fixture_http *server = fixture_http_start();
     CHECK(server != NULL);
@@ -163,12 +201,12 @@ int main(void)
         return CHECK_DONE();
     port = fixture_http_port(server);
     test_ok_and_statuses();
+    test_redirects(server);
     test_bearer_and_body();
     test_failures();
     test_connect_timeout();
     test_invalid_requests();
     fixture_http_stop(server);
-    curl_global_cleanup();
     CHECK_INT(count_open_fds(), fds);
     return CHECK_DONE();
 }

@@ -37,7 +37,34 @@ static const char *script =
     "eq(fs.realpath(root .. '/d/e/..'), fs.realpath(root .. '/d'), 'realpath')\n"
     "v, msg, class = fs.realpath(root .. '/none')\n"
     "eq(v, nil, 'rp'); eq(class, 'not_found', 'rp class')\n"
-    "assert(math.type(fs.pid()) == 'integer' and fs.pid() > 0)\n";
+    "assert(math.type(fs.pid()) == 'integer' and fs.pid() > 0)\n"
+    /* read_file: bounded, regular files only, no symlink under .codex/ */
+    "assert(fs.write_atomic(root .. '/d/r', 'hello') == true)\n"
+    "eq(fs.read_file(root .. '/d/r'), 'hello', 'read')\n"
+    "eq(fs.read_file(root .. '/d/r', {max_bytes = 5}), 'hello', 'read at limit')\n"
+    "v, msg, class = fs.read_file(root .. '/d/r', {max_bytes = 4})\n"
+    "eq(v, nil, 'too large'); eq(class, 'too_large', 'tl class'); assert(msg:find('4-byte'), msg)\n"
+    "eq(fs.read_file(root .. '/d/r', {max_bytes = 2, tail = true}), 'lo', 'tail')\n"
+    "v, msg, class = fs.read_file(root .. '/d')\n"
+    "eq(class, 'not_regular', 'dir class'); assert(msg:find('a directory'), msg)\n"
+    "v, msg, class = fs.read_file('/dev/zero', {follow = true, any_type = true, max_bytes = 10})\n"
+    "eq(class, 'too_large', 'zero')\n"
+    "v, msg, class = fs.read_file(root .. '/d/none')\n"
+    "eq(class, 'not_found', 'rf missing')\n"
+    "assert(fs.mkdir_p(root .. '/x'))\n"
+    "assert(os.execute('ln -s ' .. root .. '/x ' .. root .. '/.codex'))\n"
+    "v, msg, class = fs.write_atomic(root .. '/.codex/state.json', '{}')\n"
+    "eq(class, 'symlink', 'symlinked .codex'); assert(not fs.exists(root .. '/x/state.json'))\n"
+    "v, msg, class = fs.read_file(root .. '/.codex/state.json', {follow = true})\n"
+    "eq(class, 'symlink', 'read through .codex symlink')\n"
+    /* write options and copy */
+    "assert(fs.write_atomic(root .. '/n/one', '1', {mkdirs = true, no_replace = true}))\n"
+    "v, msg, class = fs.write_atomic(root .. '/n/one', '2', {no_replace = true})\n"
+    "eq(class, 'exists', 'no_replace'); eq(fs.read_file(root .. '/n/one'), '1', 'kept')\n"
+    "assert(fs.copy_file(root .. '/d/r', root .. '/n/copy', {no_replace = true}))\n"
+    "eq(fs.read_file(root .. '/n/copy'), 'hello', 'copied')\n"
+    "v, msg, class = fs.copy_file(root .. '/d/r', root .. '/n/copy', {no_replace = true})\n"
+    "eq(class, 'exists', 'copy no_replace')\n";
 
 int main(void)
 {

@@ -717,6 +717,62 @@ static void test_replace_under_lock(void)
     CHECK_INT(once, REPL_APPENDERS * REPL_ROWS);
 }
 
+/* A FIFO, directory or symlink where the log belongs: every reader and the writer fail at once with
+ * a message naming the path (an alarm turns a hang into a failure), and no row vanishes into a
+ * pipe. */
+static void test_hostile_files(void)
+{
+    alarm(20);
+    const char *fifo = at("fifo.jsonl");
+    CHECK_INT(mkfifo(fifo, 0600), 0);
+    CHECK_INT(cx_runlog_append(fifo, "{}", 2, errbuf, sizeof errbuf), CX_RUNLOG_EIO);
+    CHECK(strstr(errbuf, "fifo.jsonl: it is a FIFO, not a regular file") != NULL);
+    cx_runlog_tail_result t;
+    CHECK_INT(cx_runlog_tail(fifo, 5, 0, &t, errbuf, sizeof errbuf), CX_RUNLOG_EIO);
+    cx_runlog_tail_free(&t);
+    CHECK(strstr(errbuf, "FIFO") != NULL);
+    cx_runlog_reader *r;
+    CHECK_INT(cx_runlog_reader_open(fifo, 0, 0, &r, errbuf, sizeof errbuf), CX_RUNLOG_EIO);
+    CHECK(r == NULL);
+    int fd;
+    CHECK_INT(cx_runlog_lock(fifo, &fd, errbuf, sizeof errbuf), CX_RUNLOG_EIO);
+    CHECK_INT(fd, -1);
+    /* the run log under .codex/: a symlinked file or directory is refused, not written through */
+    char dir[128], path[300], target[300];
+    snprintf(dir, sizeof dir, "%s/repo/.codex", tmp);
+    snprintf(target, sizeof target, "%s/elsewhere.jsonl", tmp);
+    put(target, "", 0);
+    snprintf(path, sizeof path, "%s/cxlogs/runs.jsonl", dir);
+    CHECK_INT(cx_runlog_append(path, "{\"a\":1}", 7, errbuf, sizeof errbuf), CX_RUNLOG_OK);
+    CHECK_INT(unlink(path), 0);
+    CHECK_INT(symlink(target, path), 0);
+    CHECK_INT(cx_runlog_append(path, "{\"a\":2}", 7, errbuf, sizeof errbuf), CX_RUNLOG_EIO);
+    CHECK(strstr(errbuf, "symbolic link") != NULL);
+    CHECK_INT(cx_runlog_tail(path, 5, 0, &t, errbuf, sizeof errbuf), CX_RUNLOG_EIO);
+    cx_runlog_tail_free(&t);
+    CHECK_INT(cx_runlog_reader_open(path, 0, 0, &r, errbuf, sizeof errbuf), CX_RUNLOG_EIO);
+    CHECK_INT(cx_runlog_lock(path, &fd, errbuf, sizeof errbuf), CX_RUNLOG_EIO);
+    char logs[200], moved[200];
+    snprintf(logs, sizeof logs, "%s/cxlogs", dir);
+    snprintf(moved, sizeof moved, "%s/moved", tmp);
+    CHECK_INT(unlink(path), 0);
+    CHECK_INT(rename(logs, moved), 0);
+    CHECK_INT(symlink(moved, logs), 0);
+    CHECK_INT(cx_runlog_append(path, "{\"a\":3}", 7, errbuf, sizeof errbuf), CX_RUNLOG_EIO);
+    CHECK(strstr(errbuf, "cxlogs is a symbolic link") != NULL);
+    size_t len = 1;
+    char *s = slurp(target, &len);
+    CHECK_INT(len, 0); /* nothing went through either link */
+    free(s);
+    /* a log the user names outside .codex/ may be a symlink */
+    char named[300];
+    snprintf(named, sizeof named, "%s/named.jsonl", tmp);
+    CHECK_INT(symlink(target, named), 0);
+    CHECK_INT(cx_runlog_append(named, "{\"b\":1}", 7, errbuf, sizeof errbuf), CX_RUNLOG_OK);
+    check_file(target, "{\"b\":1}\n");
+    alarm(0);
+}
+
 /* line_numbers gives the line number of rows from their offsets; a tail row's offset feeds it. */
 static void test_line_numbers(void)
 {
@@ -770,6 +826,7 @@ int main(void)
     test_lock_errors();
     test_lock_blocks_and_reads();
     test_replace_under_lock();
+    test_hostile_files();
     test_line_numbers();
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);

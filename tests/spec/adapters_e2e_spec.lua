@@ -306,6 +306,29 @@ describe("http-curl adapter", function()
     assert.equal("transport_unreachable", last_row(repo).failure_class)
   end)
 
+  it("fails on every redirect (3xx) with its own class, naming the status and the host only", function()
+    for _, status in ipairs({ 301, 302, 307, 308 }) do
+      local srv = fixture.start("status", { status = status, max_requests = 3,
+        location = "https://user:pa55word@mirror.example:8443/v1/chat?api_key=abc",
+        body = "<html>moved, and not the model's reply</html>" })
+      for _, format in ipairs({ "text", "openai" }) do
+        local r = run(srv, format)
+        assert.equal(1, r.code, r.stderr)
+        assert.equal("", r.stdout)
+        assert.equal(string.format("cx cxo: http provider [http_redirect] HTTP status %d (redirect to host "
+          .. "mirror.example:8443; cx does not follow redirects)\n", status), r.stderr)
+        local row = last_row(repo)
+        assert.equal("http_redirect", row.failure_class)
+        assert.equal(status, row.http_status)
+        assert.is_nil(h.slurp(repo .. "/.codex/cxlogs/runs.jsonl"):find("pa55word", 1, true))
+      end
+      local reqs = srv.requests()
+      srv.stop()
+      srv.remove()
+      assert.equal(2, #reqs) -- one request per run: nothing followed
+    end
+  end)
+
   it("times out a server that never answers, with the LLM timeout", function()
     local srv = fixture.start("hang", { max_requests = 2, max_seconds = 20 })
     local r = run(srv, "text", { CX_TIMEOUT_LLM_SECS = "1" })
@@ -386,6 +409,19 @@ describe("mock adapter end to end", function()
       if row.timed_out == true then timed_out = timed_out + 1 end
     end
     assert.equal(1, timed_out)
+  end)
+
+  it("fails a CX_MOCK_JSONL_RESPONSE that is not a JSONL stream with its class", function()
+    for _, case in ipairs({ { "notjson", "jsonl_invalid" },
+      { '{"type":"turn.completed"}', "jsonl_missing_item_completed" } }) do
+      for _, cmd in ipairs({ "cxj", "cxo" }) do
+        local r = run({ CX_MOCK_JSONL_RESPONSE = case[1] }, { cmd, "true" })
+        assert.equal(1, r.code, cmd .. " " .. case[1])
+        assert.equal("", r.stdout)
+        assert.matches("^cx " .. cmd .. ": mock CX_MOCK_JSONL_RESPONSE %[" .. case[2] .. "%]", r.stderr)
+        assert.equal(case[2], last_row(repo).failure_class)
+      end
+    end
   end)
 
   it("quarantines a malformed reply of a structured command", function()

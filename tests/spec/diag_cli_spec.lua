@@ -382,7 +382,7 @@ describe("log tolerance", function()
 
   it("drops rows with mistyped fields in optimize, warns, and keeps the window full", function()
     local dir = repo({ { tool = "a", duration_ms = 10 }, { tool = "b", duration_ms = 20 },
-      { tool = "c", duration_ms = "x" }, { tool = "d", duration_ms = 40 } })
+      { tool = "c", duration_ms = "x", execution_id = "e-c" }, { tool = "d", duration_ms = 40 } })
     local r = cx(dir, { "optimize", "2", "--json" })
     assert.equal(0, r.code)
     local doc = json_of(r)
@@ -390,6 +390,7 @@ describe("log tolerance", function()
     assert.same({ "d", 40 }, doc.scoreboard.top_avg_duration_ms[1])
     assert.same({ "b", 20 }, doc.scoreboard.top_avg_duration_ms[2])
     assert.matches("^cx optimize: warning: skipped 1 rows? with mistyped fields", r.stderr)
+    assert.matches('%(first: duration_ms = "x" in row e%-c%)', r.stderr) -- enough to find the row
   end)
 end)
 

@@ -63,6 +63,41 @@ describe("cx schema list", function()
     assert.matches('unsupported keyword "format" at /properties/d/format', r.stderr, 1, true)
   end)
 
+  it("names a self-referential schema file at compile time, for validate and for next", function()
+    os.execute("mkdir -p " .. h.quote(repo .. "/.codex/schemas"))
+    h.write(repo .. "/.codex/schemas/next.schema.json", '{"$ref":"#"}')
+    local r = h.cx({ "schema", "validate", "next" }, { cwd = repo, stdin = "{}" })
+    assert.equal(1, r.code)
+    assert.matches("^cx schema validate: failed to compile schema [^\n]*/%.codex/schemas/next%.schema%.json: "
+      .. "reference cycle", r.stderr)
+    r = h.cx({ "next", "true" }, { cwd = repo, env = { CX_PROVIDER_ADAPTER = "mock" } })
+    assert.equal(1, r.code)
+    assert.matches("^cx next: failed to compile schema [^\n]*next%.schema%.json: reference cycle", r.stderr)
+    assert.is_nil(io.open(repo .. "/.codex/quarantine")) -- nothing was run, nothing quarantined
+  end)
+
+  it("exits 2 for a schema name that is no schema, 1 for a document it cannot read", function()
+    for _, name in ipairs({ "nope", "../x", "a/b" }) do
+      local r = h.cx({ "schema", "validate", name }, { cwd = repo, stdin = "{}" })
+      assert.equal(2, r.code, name)
+      assert.equal("", r.stdout)
+      assert.truthy(r.stderr:find(name, 1, true), r.stderr)
+    end
+    local r = h.cx({ "schema", "validate", "nope" }, { cwd = repo, stdin = "{}" })
+    assert.matches("^cx schema validate: unknown schema 'nope' %(.*builtins: commitjson, diffsum, fixrun, next%)\n$",
+      r.stderr)
+    -- an endless document ends at the bound; a directory is named
+    r = h.cx({ "schema", "validate", "next", "/dev/zero" }, { cwd = repo })
+    assert.equal(1, r.code)
+    assert.equal("cx schema validate: cannot read /dev/zero: it is larger than the 16777216-byte limit\n", r.stderr)
+    r = h.cx({ "schema", "validate", "next", repo }, { cwd = repo })
+    assert.equal(1, r.code)
+    assert.matches("it is a directory, not a regular file\n$", r.stderr)
+    -- a device or FIFO the user names is read like a file
+    r = h.cx({ "schema", "validate", "next", "/dev/stdin" }, { cwd = repo, stdin = '{"commands":["ls"]}' })
+    assert.equal(0, r.code, r.stderr)
+  end)
+
   it("gives a usage error without a subcommand", function()
     local r = h.cx({ "schema" }, { cwd = repo })
     assert.equal(2, r.code)

@@ -231,10 +231,49 @@ describe("schema validator", function()
       assert.equal("/next/next/v", errs[1].path)
     end)
 
-    it("stops a reference loop that consumes nothing instead of overflowing", function()
-      local errs = errors('{"$defs":{"a":{"$ref":"#/$defs/a"}},"$ref":"#/$defs/a"}', "1")
-      assert.equal(1, #errs)
+    -- (A loop that consumes nothing used to compile and then fail every value with "maximum
+    -- validation depth exceeded", quarantining every answer; issue #12 rejects it at compile time.)
+    it("rejects at compile time a reference cycle that never descends into the value", function()
+      for text, at in pairs({
+        ['{"$ref":"#"}'] = "at /$ref",
+        ['{"$defs":{"a":{"$ref":"#/$defs/a"}},"$ref":"#/$defs/a"}'] = "at /$defs/a/$ref",
+        ['{"not":{"$ref":"#"}}'] = "at /not/$ref",
+        ['{"anyOf":[{"type":"string"},{"allOf":[{"$ref":"#"}]}]}'] = "at /anyOf/1/allOf/0/$ref",
+        ['{"$defs":{"a":{"if":{"$ref":"#/$defs/b"}},"b":{"oneOf":[{"$ref":"#/$defs/a"}]}},"$ref":"#/$defs/a"}'] =
+          "$ref",
+      }) do
+        local c, err, problems = validator.compile(json.decode(text))
+        assert.is_nil(c, text)
+        assert.matches("reference cycle", err, 1, true)
+        assert.truthy(err:find(at, 1, true), err)
+        assert.is_table(problems)
+      end
+    end)
+
+    it("accepts recursion that descends into the value, and bounds it by the value's depth", function()
+      local c = compile('{"type":"array","items":{"$ref":"#"}}')
+      assert.is_true(validator.validate(c, json.decode("[[[],[[]]]]")))
+      c = compile('{"type":"object","additionalProperties":{"$ref":"#"},"propertyNames":{"$ref":"#/$defs/n"},'
+        .. '"$defs":{"n":{"type":"string","minLength":1}}}')
+      assert.is_true(validator.validate(c, json.decode('{"a":{"b":{}}}')))
+      local deep = string.rep("[", 300) .. string.rep("]", 300)
+      local ok, errs = validator.validate(compile('{"items":{"$ref":"#"}}'), json.decode(deep))
+      assert.is_false(ok)
       assert.matches("maximum validation depth", errs[1].message)
+    end)
+
+    it("stops a schema whose cost multiplies at its step budget", function()
+      local defs = {}
+      for i = 0, 29 do
+        defs[#defs + 1] = string.format('"a%d":{"allOf":[{"$ref":"#/$defs/a%d"},{"$ref":"#/$defs/a%d"}]}', i, i + 1,
+          i + 1)
+      end
+      defs[#defs + 1] = '"a30":{"type":"object"}'
+      local c = compile('{"$defs":{' .. table.concat(defs, ",") .. '},"$ref":"#/$defs/a0"}')
+      local ok, errs = validator.validate(c, {})
+      assert.is_false(ok)
+      assert.equal(1, #errs)
+      assert.matches("budget", errs[1].message)
     end)
 
     it("rejects remote and unresolvable references at compile time", function()
@@ -248,6 +287,15 @@ describe("schema validator", function()
   end)
 
   describe("compile", function()
+    -- found by `make fuzz` (FUZZ_TARGET=schema): %q broke the message over two lines
+    it("keeps its message on one line whatever the keys hold", function()
+      local c, err = validator.compile(json.decode('{"type\\\\\\nn4":1,"properties":{"a\\nb":{"x\\u001b":1}}}'))
+      assert.is_nil(c)
+      assert.is_nil(err:find("[%c]"), err)
+      assert.truthy(err:find('unsupported keyword "type\\\\\\nn4" at /type\\\\\\nn4', 1, true), err)
+      assert.truthy(err:find('unsupported keyword "x\\u001b" at /properties/a\\nb/x\\u001b', 1, true), err)
+    end)
+
     it("accepts annotations", function()
       compile([[{"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"x","title":"t",
         "description":"d","default":1,"examples":[1],"$comment":"c"}]])

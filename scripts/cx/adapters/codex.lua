@@ -6,6 +6,7 @@ local json = require "cx.json"
 local binaries = require "cx.adapters.binaries"
 local paths = require "cx.paths"
 local R = require "cx.adapters.result"
+local redact = require "cx.redact"
 
 local M = {}
 
@@ -44,6 +45,7 @@ function M.start(loop, d, req)
   local label = M.label(req.mode)
   local id, err = loop:spawn({
     argv = argv, stdin = req.prompt, timeout_ms = req.timeout_secs * 1000, grace_ms = req.grace_ms or 2000,
+    env_unset = redact.child_env_unset(),
   })
   if not id then
     return nil, R.fail("spawn_failed", R.spawn_reason(label, err), { command_label = label })

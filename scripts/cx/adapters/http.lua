@@ -85,7 +85,9 @@ local function transport_failure(att, c)
   end
   local class = c.class or "transport_error"
   local detail = c.error or ""
-  if c.status and c.status >= 400 then
+  if c.status and c.status >= 300 and c.status < 400 then
+    class = "http_redirect" -- never the reply: the body of a redirect is not the provider's answer
+  elseif c.status and c.status >= 400 then
     detail = string.format("HTTP %d%s", c.status, body_error(c.body) and (": " .. body_error(c.body)) or "")
   end
   return R.fail(class, string.format("http provider [%s] %s", class, detail))
@@ -93,7 +95,7 @@ end
 
 function M.finish(att, c)
   local r
-  if not c.ok or (c.status and c.status >= 400) then
+  if not c.ok or (c.status and c.status >= 300) then
     r = transport_failure(att, c)
   else
     -- The loop's streamed parse when it ran (2xx replies); else the whole body, parsed here.

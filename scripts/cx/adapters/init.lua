@@ -11,6 +11,7 @@ local jobs = require "cx.jobs"
 local select = require "cx.adapters.select"
 local status = require "cx.adapters.status"
 local R = require "cx.adapters.result"
+local redact = require "cx.redact"
 
 local M = {}
 
@@ -55,8 +56,16 @@ end
 
 --- Add one attempt to a loop. request = {prompt, mode, timeout_secs, attempt?, max_bytes?}.
 --- Returns the attempt, or nil and a failure result (configuration or spawn failures).
+--- The prompt passes through cx.redact here, the one door to every provider: a configured secret
+--- (a captured `printenv`, a token on a command line) is never sent to a third party.
 function M.start(loop, d, request)
   assert(M.modes[request.mode], "unknown adapter mode")
+  if redact.active() then
+    local r = {}
+    for k, v in pairs(request) do r[k] = v end
+    r.prompt = redact.string(r.prompt)
+    request = r
+  end
   local a, failure = impl(d).start(loop, d, request)
   if not a then return nil, failure end
   a.descriptor = d

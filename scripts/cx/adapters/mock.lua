@@ -106,8 +106,14 @@ function M.finish(att, c)
     if plain == nil then plain = att.mode == "schema" and schema_reply(att.prompt) or M.default_plain end
     local jsonl = env("CX_MOCK_JSONL_RESPONSE")
     if att.mode ~= "plain" and jsonl then
+      -- parsed like a provider's stream: a canned response that is not one fails with its class
       local parsed = require("cx.core").envelope.parse("jsonl", jsonl)
-      r = R.ok({ text = parsed.ok and parsed.text or "", jsonl = jsonl, usage = parsed.ok and parsed.usage or nil })
+      if parsed.ok then
+        r = R.ok({ text = parsed.text or "", jsonl = jsonl, usage = parsed.usage })
+      else
+        r = R.fail(parsed.class, string.format("mock CX_MOCK_JSONL_RESPONSE [%s] %s", parsed.class,
+          tostring(parsed.reason)))
+      end
     else
       r = R.with_synthetic_jsonl(R.ok({ text = plain }))
     end

@@ -2,6 +2,7 @@
 --- sequences out of piped output; the CLI's closing blank lines are framing, not reply.
 local binaries = require "cx.adapters.binaries"
 local R = require "cx.adapters.result"
+local redact = require "cx.redact"
 
 local M = {}
 
@@ -21,6 +22,7 @@ function M.start(loop, d, req)
   local id, err = loop:spawn({
     argv = { (binaries.program("ollama")), "run", d.model, "--nowordwrap" },
     stdin = req.prompt, timeout_ms = req.timeout_secs * 1000, grace_ms = req.grace_ms or 2000,
+    env_unset = redact.child_env_unset(),
   })
   if not id then
     return nil, R.fail("spawn_failed", R.spawn_reason(M.label, err), { command_label = M.label })

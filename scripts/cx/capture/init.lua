@@ -5,6 +5,7 @@ local jobs = require "cx.jobs"
 local reduce = require "cx.capture.reduce"
 local R = require "cx.adapters.result"
 local clip = require "cx.capture.clip"
+local redact = require "cx.redact"
 
 local M = {}
 
@@ -32,7 +33,7 @@ function M.run(argv, opts)
   local secs = opts.timeout_secs or config.timeout_for(label)
   local done, err = jobs.await(function(loop)
     return loop:spawn({ argv = argv, timeout_ms = secs * 1000, grace_ms = 2000, stdin = opts.stdin,
-      env_set = opts.env_set, cwd = opts.cwd })
+      env_set = opts.env_set, cwd = opts.cwd, env_unset = redact.child_env_unset() })
   end)
   if not done then return nil, R.spawn_reason(label, err), "spawn_failed" end
   if done.cancel_reason then return nil, done.error, done.class end
@@ -56,11 +57,12 @@ function M.join(stdout, stderr)
 end
 
 --- Run, reduce and clip. Returns {text (the prompt context), exit_code, fields (run-log capture
---- fields)} or nil, message, class, timeout_secs.
+--- fields)} or nil, message, class, timeout_secs. The output is redacted (cx.redact) before anything
+--- else sees it: the prompt a provider receives never carries a configured secret.
 function M.capture(argv, opts)
   local out, err, class, secs = M.run(argv, opts)
   if not out then return nil, err, class, secs end
-  local reduced = reduce.reduce(M.join(out.stdout, out.stderr), argv,
+  local reduced = reduce.reduce(redact.string(M.join(out.stdout, out.stderr)), argv,
     config.u8_bool("CX_NATIVE_REDUCE", true), os.getenv("CX_CAPTURE_PROFILE"))
   local budget = M.budget()
   local text, s = clip.clip(reduced, budget)

@@ -4,18 +4,15 @@ local args = require "cx.args"
 local chunk = require "cx.chunk"
 local config = require "cx.config"
 
-local M = { summary = "split stdin into chunks that fit the context budget" }
+local M = { summary = "split stdin into chunks that fit the context budget" ,
+  raw_output = true } -- stdout is stdin's lines (cx.output: escaped only on a terminal)
 
 function M.parser()
   local p = args.parser("chunk", "Split stdin into chunks of whole lines that fit the character budget, each "
     .. "after a `----- cx chunk <i>/<N> -----` line. Lines are never split; empty input is one empty chunk.",
     "Exit codes: 0 ok, 1 stdin is not UTF-8 text, 2 usage error.")
   p:option("--chars", "The budget in characters (default: CX_CONTEXT_BUDGET_CHARS, else 12000)."):argname("<n>")
-    :convert(function(t)
-      local n = config.parse_uint(t)
-      if not n then return nil, "--chars must be a non-negative integer, got '" .. t .. "'" end
-      return n
-    end)
+    :convert(args.converter("--chars", { min = 0 }))
   return p
 end
 

@@ -3,7 +3,8 @@
 local clipboard = require "cx.clipboard"
 local llm_run = require "cx.commands.llm_run"
 
-local M = { summary = "run a command; copy the LLM's reply to the clipboard" }
+local M = { summary = "run a command; copy the LLM's reply to the clipboard" ,
+  raw_output = true } -- stdout is the reply (cx.output: escaped only on a terminal)
 
 local HELP = [[
 Usage: cx cxcopy <command> [args...]

@@ -4,7 +4,6 @@
 local command = require "cx.diag.command"
 local context = require "cx.diag.context"
 local report = require "cx.diag.report"
-local render = require "cx.diag.render"
 
 local M = { summary = "diagnose configuration and the last N runs (severity, actions, CI gate)" }
 
@@ -18,7 +17,11 @@ local function repository()
   local p = paths.resolve()
   local root = p and p.root or nil
   local st = require "cx.state"
-  local s = st.load()
+  local s, err, class = st.load()
+  -- diagnostics go on, but never show defaults as if they were the user's preferences unsaid
+  if err and class ~= "no_base" then
+    io.stderr:write("cx diag: warning: ", err, " (preferences shown as defaults)\n")
+  end
   return root, type(s) == "table" and s or nil
 end
 
@@ -42,7 +45,9 @@ function M.run(argv)
   end
   local problem = command.empty_problem(info, rows, err)
   local gate = command.gate(opts, eval.severity, eval.actions)
-  command.emit("cx diag", opts, doc, eval, render.diag, false, problem, gate)
+  -- the text renderer is loaded only for the text form (start-up cost of --json)
+  local function text(d) return require("cx.diag.render").diag(d) end
+  command.emit("cx diag", opts, doc, eval, text, false, problem, gate)
   return command.finish("diag", opts, gate, problem)
 end
 

@@ -14,7 +14,7 @@ function M.parser()
   p:flag("--json", "Print one JSON object.")
   p:flag("--no-ping", "Only the static checks; send no request.")
   p:flag("--all", "Ping every adapter whose checks pass, not only the selected one.")
-  p:option("--timeout", "Seconds allowed for the ping (default: the LLM timeout)."):convert(args.positive_int)
+  p:option("--timeout", "Seconds allowed for the ping (default: the LLM timeout)."):convert(args.converter("--timeout"))
   return p
 end
 
@@ -40,7 +40,11 @@ end
 function M.run(argv)
   local opts, code = args.parse(M.parser(), argv)
   if not opts then return code end
-  local d = execute.descriptor()
+  local d, derr = execute.descriptor()
+  if derr then
+    io.stderr:write("cx doctor: ", derr, "\n")
+    return 1
+  end
   local report = { selected = d.name, adapter_id = d.id, adapters = json.array({}), warnings = json.array(d.warnings) }
   local healthy = true
   for _, a in ipairs(adapters.catalog()) do

@@ -3,7 +3,8 @@
 --- status is the command's, so scripts keep seeing failures through it.
 local llm_run = require "cx.commands.llm_run"
 
-local M = { summary = "run a command; the LLM explains a failure and the next commands" }
+local M = { summary = "run a command; the LLM explains a failure and the next commands" ,
+  raw_output = true } -- stdout is the reply (cx.output: escaped only on a terminal)
 
 local HELP = [[
 Usage: cx fix <command> [args...]

@@ -9,7 +9,8 @@ local paths = require "cx.paths"
 local policy = require "cx.policy"
 local schema_exec = require "cx.schema_exec"
 
-local M = { summary = "analyse a failing command and (with CXFIX_RUN=1) run the safe fixes" }
+local M = { summary = "analyse a failing command and (with CXFIX_RUN=1) run the safe fixes",
+  raw_output = true } -- stdout is the analysis (cx.output: escaped only on a terminal)
 
 local HELP = [[
 Usage: cx fix-run [--unsafe] <command> [args...]

@@ -3,6 +3,7 @@
 local json = require "cx.json"
 local execute = require "cx.execute"
 local identity = require "cx.adapters.identity"
+local printable = require "cx.printable"
 local state = require "cx.state"
 local paths = require "cx.paths"
 local runlog = require "cx.runlog"
@@ -27,7 +28,7 @@ Environment variables (CX_PROVIDER_ADAPTER, CX_LLM_BACKEND, CX_OLLAMA_MODEL, ...
 ]]
 
 local function usage(msg)
-  io.stderr:write("cx llm: ", msg, "\n", USAGE, "\n")
+  io.stderr:write("cx llm: ", printable.line(msg), "\n", USAGE, "\n")
   return 2
 end
 
@@ -59,7 +60,11 @@ local function set(path, value)
 end
 
 local function show(as_json)
-  local d = execute.descriptor()
+  local d, err = execute.descriptor()
+  if err then
+    io.stderr:write("cx llm show: ", err, "\n")
+    return 1
+  end
   local pref_model = state.get("preferences.ollama_model")
   if as_json then
     io.stdout:write(json.pretty({

@@ -55,6 +55,7 @@ function M.command(name)
   local spec = modes[name]
   return {
     summary = "run a command, send its output to the LLM, " .. spec.what,
+    raw_output = true, -- stdout is the reply (cx.output: escaped only on a terminal)
     run = function(argv)
       local cmd, code = M.command_argv(name, argv, help(name))
       if not cmd then return code end

@@ -12,7 +12,7 @@ function M.parser()
   local p = args.parser("log-tail",
     "Print the last N non-blank rows of the run log (.codex/cxlogs/runs.jsonl), each pretty-printed "
       .. "when it is JSON, as it is otherwise.")
-  p:argument("n", "How many rows (default " .. DEFAULT_N .. ")."):args("?")
+  p:argument("N", "How many rows (default " .. DEFAULT_N .. ")."):args("?")
   p:flag("--json", "Print one JSON array of the rows (lines that are not JSON as strings).")
   p:option("--log", "Read this run log instead of .codex/cxlogs/runs.jsonl."):argname("<path>")
   p:flag("--strict", "Exit 1 when the log has no rows (a missing log always exits 1).")
@@ -59,10 +59,11 @@ function M.run(argv)
   local opts, code = args.parse(M.parser(), argv)
   if not opts then return code end
   local n = DEFAULT_N
-  if opts.n then
-    n = opts.n:match("^%d+$") and math.tointeger(tonumber(opts.n))
+  if opts.N then
+    local err
+    n, err = args.count(opts.N, "N", { min = 0 })
     if not n then
-      io.stderr:write("cx log-tail: invalid N '", opts.n, "' (expected a non-negative integer)\n")
+      io.stderr:write("cx log-tail: ", err, "\n")
       return 2
     end
   end

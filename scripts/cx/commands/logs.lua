@@ -12,6 +12,7 @@ local policy_rules = require "cx.policy_rules"
 local report_format = require "cx.report_format"
 local core = require "cx.core"
 local config = require "cx.config"
+local printable = require "cx.printable"
 
 local M = { summary = "validate, measure (stats) or migrate the run log" }
 
@@ -53,7 +54,7 @@ local function out(...)
 end
 
 local function usage_error(sub, msg)
-  io.stderr:write("cx logs ", sub, ": ", msg, " (", USAGE[sub], ")\n")
+  io.stderr:write("cx logs ", sub, ": ", printable.line(msg), " (", USAGE[sub], ")\n")
   return 2
 end
 
@@ -504,7 +505,7 @@ function M.run(argv, name)
   end
   local handler = SUBCOMMANDS[sub]
   if not handler then
-    io.stderr:write("cx logs: unknown subcommand '", sub, "' (", USAGE.logs, ")\n")
+    io.stderr:write("cx logs: unknown subcommand '", printable.line(sub), "' (", USAGE.logs, ")\n")
     return 2
   end
   for i = first, #argv do rest[#rest + 1] = argv[i] end

@@ -27,8 +27,13 @@ function M.run(argv)
     return 1
   end
   if dropped.count > 0 then
+    -- Name the first one well enough to find it: its field, value and execution_id.
+    local first = dropped.field
+    local v = dropped.value
+    if v then first = first .. " = " .. (#v > 40 and v:sub(1, 40) .. "..." or v) end
+    if dropped.execution_id then first = first .. " in row " .. dropped.execution_id end
     io.stderr:write(string.format("cx optimize: warning: skipped %d rows with mistyped fields in %s (first: %s). " ..
-      "Run 'cx logs validate' for details.\n", dropped.count, info.log_file, dropped.field))
+      "Run 'cx logs validate' for details.\n", dropped.count, info.log_file, first))
   end
   if info.skipped and info.skipped > 0 then
     io.stderr:write(string.format("cx optimize: warning: skipped %d invalid JSON lines in %s. " ..

@@ -4,7 +4,8 @@ local args = require "cx.args"
 local prompts = require "cx.prompts"
 local registry = require "cx.registry"
 
-local M = { summary = "a fixed prompt block for a mode and a request" }
+local M = { summary = "a fixed prompt block for a mode and a request" ,
+  raw_output = true } -- stdout is a prompt to pipe on (cx.output: escaped only on a terminal)
 
 local USAGE = "Usage: cx prompt <implement|fix|test|doc|ops> <request>"
 

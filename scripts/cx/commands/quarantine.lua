@@ -4,6 +4,7 @@
 local args = require "cx.args"
 local json = require "cx.json"
 local paths = require "cx.paths"
+local printable = require "cx.printable"
 local quarantine = require "cx.quarantine"
 
 local M = { summary = "list or show quarantined structured-command failures" }
@@ -13,7 +14,7 @@ local DEFAULT_N = 20
 function M.parser()
   local p = args.parser("quarantine", "List or show quarantined structured-command failures (.codex/quarantine/).")
   local list = p:command("list", "The newest N entries (default " .. DEFAULT_N .. "), newest first.")
-  list:argument("n", "How many entries."):args("?")
+  list:argument("N", "How many entries (an integer >= 1)."):args("?")
   list:flag("--json", "Print one JSON object.")
   local show = p:command("show", "One entry, as stored (pretty JSON).")
   show:argument("id", "The quarantine id.")
@@ -21,13 +22,19 @@ function M.parser()
 end
 
 local function fail(sub, msg, code)
-  io.stderr:write("cx quarantine ", sub, ": ", msg, "\n")
+  io.stderr:write("cx quarantine ", sub, ": ", printable.line(msg), "\n")
   return code or 1
 end
 
 local function run_list(dir, opts)
-  local n = args.positive_int(opts.n) or DEFAULT_N -- the reference: non-numeric or 0 -> default
-  local r = quarantine.list(dir, n)
+  local n = DEFAULT_N
+  if opts.N then -- the reference took anything not a positive number as the default (docs/compat.md)
+    local err
+    n, err = args.count(opts.N, "N")
+    if not n then return fail("list", err, 2) end
+  end
+  local r, lerr = quarantine.list(dir, n)
+  if not r then return fail("list", lerr) end
   for _, s in ipairs(r.skipped) do
     io.stderr:write("cx quarantine list: skipped unreadable entry ", s.path, ": ", tostring(s.error), "\n")
   end

@@ -1,7 +1,9 @@
 --- `cx replay <quarantine_id>`: run a quarantined structured request again through the current adapter.
+local printable = require "cx.printable"
 local schema_exec = require "cx.schema_exec"
 
-local M = { summary = "re-run a quarantined structured request through the current adapter" }
+local M = { summary = "re-run a quarantined structured request through the current adapter",
+  raw_output = true } -- stdout is the reply (cx.output: escaped only on a terminal)
 
 local HELP = [[
 Usage: cx replay <quarantine_id>
@@ -18,7 +20,7 @@ function M.run(argv)
   end
   if #argv ~= 1 or argv[1]:sub(1, 1) == "-" then
     io.stderr:write("cx replay: ", #argv == 0 and "missing <quarantine_id>" or
-      ("unexpected argument '" .. argv[#argv] .. "'"), " (run 'cx replay --help')\n")
+      ("unexpected argument '" .. printable.line(argv[#argv]) .. "'"), " (run 'cx replay --help')\n")
     return 2
   end
   local out = schema_exec.replay(argv[1])

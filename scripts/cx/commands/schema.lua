@@ -2,8 +2,11 @@
 --- builtins cx ships. Text and JSON as the reference prints them, plus a `source` per entry.
 --- `cx schema validate <name> [FILE]`: check a document the way structured commands check answers.
 local args = require "cx.args"
+local fs = require "cx.localfs"
 local json = require "cx.json"
 local paths = require "cx.paths"
+local printable = require "cx.printable"
+local builtin = require "cx.schema.builtin"
 local registry = require "cx.schema.registry"
 local structured = require "cx.structured"
 
@@ -27,25 +30,31 @@ local function schemas_dir()
   return p and p.schemas_dir or nil
 end
 
+-- The document: a user-named file (a symlink, FIFO or device such as /dev/stdin is fine: the user
+-- chose it) or stdin, read up to fs.LIMITS.document bytes.
 local function read_input(file)
-  if not file or file == "-" then return io.stdin:read("a") or "" end
-  local f, err = io.open(file, "rb")
-  if not f then return nil, err end
-  local text = f:read("a")
-  f:close()
-  return text or ""
+  if not file or file == "-" then return fs.read_stream(io.stdin, fs.LIMITS.document, "stdin") end
+  return fs.read(file, { max_bytes = fs.LIMITS.document, follow = true, any_type = true })
 end
 
--- `validate`: exit 0 valid, 1 invalid (or a schema/document that cannot be read).
+-- A name that is no schema is a usage error, like any bad argument; a schema file that is there but
+-- broken is a failure.
+local USAGE_CLASSES = { unknown_schema = true, invalid_name = true }
+
+-- `validate`: exit 0 valid, 1 invalid (or a schema/document that cannot be read), 2 no such schema.
 local function run_validate(opts)
-  local schema, err = registry.load(schemas_dir(), opts.name)
+  local schema, err, class = registry.load(schemas_dir(), opts.name)
   if not schema then
-    io.stderr:write("cx schema validate: ", err, "\n")
-    return 1
+    if class == "unknown_schema" then
+      err = string.format("unknown schema '%s' (%s; builtins: %s)", opts.name, err,
+        table.concat(builtin.names(), ", "))
+    end
+    io.stderr:write("cx schema validate: ", printable.line(err), "\n")
+    return USAGE_CLASSES[class] and 2 or 1
   end
   local text, rerr = read_input(opts.file)
   if not text then
-    io.stderr:write("cx schema validate: failed to read ", tostring(rerr), "\n")
+    io.stderr:write("cx schema validate: ", rerr, "\n")
     return 1
   end
   local value, reason, errors = structured.check(schema, text)

@@ -4,6 +4,7 @@
 local core = require "cx.core"
 local json = require "cx.json"
 local capture = require "cx.capture"
+local printable = require "cx.printable"
 local schema_exec = require "cx.schema_exec"
 local state = require "cx.state"
 
@@ -123,6 +124,7 @@ function M.command(name)
     .. "then quarantined (cx quarantine list, cx replay <id>) and the command exits 1.\n", spec.usage, spec.about)
   return {
     summary = spec.about:match("^[^.(]*"):lower():gsub("%s+$", ""),
+    raw_output = true, -- stdout is the answer (cx.output: escaped only on a terminal)
     run = function(argv)
       if argv[1] == "--help" or argv[1] == "-h" then
         io.stdout:write(help)
@@ -135,10 +137,15 @@ function M.command(name)
           return 2
         end
       elseif #argv > 0 then
-        io.stderr:write("cx ", name, ": unexpected argument '", argv[1], "'\n")
+        io.stderr:write("cx ", name, ": unexpected argument '", printable.line(argv[1]), "'\n")
         return 2
       end
       local started = core.loop.monotonic_ms()
+      local _, serr = state.load() -- a broken state.json stops the run before anything is captured
+      if serr then
+        io.stderr:write("cx ", name, ": ", serr, "\n")
+        return 1
+      end
       local input, fields_or_err, class = spec.input(argv)
       if not input then
         if class == "empty" then -- nothing to summarize is an answer, not a failure

@@ -32,7 +32,7 @@ function M.run(argv)
   local repo = introspect.repo_root()
   local p = paths.resolve()
   local exe = introspect.exe_path()
-  local d = execute.descriptor()
+  local d, state_error = execute.descriptor()
   local bash_lib = repo .. "/lib/cx.sh"
   local lines = {
     "== cxwhere ==",
@@ -49,6 +49,8 @@ function M.run(argv)
     "active_model: " .. shown(d.model),
     "scripts_dir: " .. (introspect.scripts_dir() or "<unknown>"),
   }
+  -- a broken state.json: backend and model above are the defaults, and say so (docs/security.md)
+  if state_error then table.insert(lines, 11, "state_error: " .. state_error .. " (defaults shown)") end
   if #argv > 0 then
     lines[#lines + 1] = "routes:"
     for _, name in ipairs(argv) do

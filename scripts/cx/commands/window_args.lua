@@ -9,11 +9,7 @@ local command = require "cx.diag.command"
 
 local M = {}
 
-local function positive(text)
-  local n = args.positive_int(text)
-  if not n then return nil, "N must be a positive integer, got '" .. text .. "'" end
-  return n
-end
+local positive = args.converter("N") -- the one numeric check (docs/security.md, "Command lines")
 
 --- An argparse parser for `cx <name> [N] [--log PATH]` (and --json when opts.json).
 function M.parser(name, description, default_n, opts)

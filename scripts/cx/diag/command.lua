@@ -3,8 +3,8 @@
 --- output formats, and the strict gate's exit code.
 local args = require "cx.args"
 local json = require "cx.json"
+local printable = require "cx.printable"
 local report_format = require "cx.report_format"
-local stats = require "cx.diag.stats"
 local fields = require "cx.diag.fields"
 local policy_rules = require "cx.policy_rules"
 
@@ -14,7 +14,7 @@ command.DEFAULT_WINDOW = 200
 
 --- Print a usage error naming the bad argument; returns exit code 2.
 function command.usage_error(name, message)
-  io.stderr:write("cx ", name, ": ", message, "\n", "Run 'cx ", name, " --help' for usage.\n")
+  io.stderr:write("cx ", name, ": ", printable.line(message), "\n", "Run 'cx ", name, " --help' for usage.\n")
   return 2
 end
 
@@ -26,19 +26,10 @@ function command.severity_value(text)
   return nil, "--severity must be warning|critical, got '" .. text .. "'"
 end
 
-local function window_value(text)
-  local n = stats.parse_u64(text)
-  if n == nil then return nil, "--window must be an integer, got '" .. text .. "'" end
-  if n < 1 then return nil, "--window must be >= 1, got '" .. text .. "'" end
-  return n
-end
+local window_value = args.converter("--window")
 
 --- A positional window for optimize: an unsigned integer > 0.
-local function positive_value(text)
-  local n = stats.parse_u64(text)
-  if n == nil or n < 1 then return nil, "invalid argument: " .. text end
-  return n
-end
+local positive_value = args.converter("N")
 
 command.FORMATS = { text = true, json = true, github = true, junit = true }
 
@@ -131,15 +122,16 @@ end
 
 --- optimize's window: the last n rows that pass the typed check (cx.diag.fields.typed_ok). Reads
 --- more rows while invalid ones leave the window short and the log has more. path: the log to read
---- (default: the resolved run log). Returns rows, info, dropped (count of rows discarded, and the
---- first offending field) or nil, message.
+--- (default: the resolved run log). Returns rows, info, dropped ({count, field, value, execution_id}:
+--- how many rows were discarded, and the first offending field with its value and row, so the user
+--- can find it) or nil, message.
 function command.read_typed_rows(n, path)
   local runlog = require "cx.runlog"
   local want = n
   while true do
     local rows, info = runlog.read_window(want, path)
     if not rows then return nil, info end
-    local typed, offsets, dropped, first = {}, {}, 0, nil
+    local typed, offsets, dropped, first, first_row = {}, {}, 0, nil, nil
     for i, row in ipairs(rows) do
       local ok, field = fields.typed_ok(row)
       if ok then
@@ -147,7 +139,7 @@ function command.read_typed_rows(n, path)
         offsets[#typed] = info.offsets and info.offsets[i]
       else
         dropped = dropped + 1
-        first = first or field
+        if not first then first, first_row = field, row end
       end
     end
     local short = n - #typed
@@ -155,7 +147,13 @@ function command.read_typed_rows(n, path)
       local start = math.max(1, #typed - n + 1)
       local out = table.move(typed, start, #typed, 1, {})
       info.offsets = table.move(offsets, start, #typed, 1, {})
-      return out, info, { count = dropped, field = first }
+      local value, id
+      if type(first_row) == "table" and not json.is_array(first_row) then
+        local ok, text = pcall(json.encode, first_row[first])
+        value = ok and text or nil
+        id = type(first_row.execution_id) == "string" and first_row.execution_id or nil
+      end
+      return out, info, { count = dropped, field = first, value = value, execution_id = id }
     end
     want = want + short
   end

@@ -16,12 +16,9 @@ local function trim(s)
   return (s:gsub("^%s+", ""):gsub("%s+$", ""))
 end
 
+-- A small repository file (VERSION): bounded, and never a FIFO or device that would hang diag.
 local function read_file(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
+  return (core.fs.read_file(path, { max_bytes = 4096, follow = true }))
 end
 
 
@@ -40,12 +37,8 @@ end
 --- The id of the last run: scan the log's last 8 KiB from the end; the first line that is JSON
 --- gives its execution_id, else its prompt_sha256, else "<none>". A missing log gives "<none>".
 function context.last_run_id(log_file)
-  local f = log_file and io.open(log_file, "rb")
-  if not f then return "<none>" end
-  local size = f:seek("end")
-  f:seek("set", math.max(0, size - context.TAIL_BYTES))
-  local tail = f:read("a") or ""
-  f:close()
+  local tail = log_file and core.fs.read_file(log_file, { max_bytes = context.TAIL_BYTES, tail = true, follow = true })
+  if not tail then return "<none>" end
   local lines = {}
   for line in tail:gmatch("[^\n]+") do lines[#lines + 1] = line end
   for i = #lines, 1, -1 do

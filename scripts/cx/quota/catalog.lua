@@ -65,18 +65,10 @@ function catalog.placeholder()
     sources = json.array({}), updated_at = json.null, version = 1 }
 end
 
--- The one place a catalog file is read: bounded, regular files only (PLAN §8: the hardening
--- package's safe reader replaces this body).
+-- The one place a catalog file is read: core.fs.read_file (docs/security.md) — bounded, regular
+-- files only, no symlink under .codex/, never a hang on a FIFO.
 local function read_file(path)
-  local st = core.fs.stat(path)
-  if not st then return nil, "no such file: " .. path, "not_found" end
-  if st.type ~= "file" then return nil, path .. " is not a regular file", "invalid" end
-  if st.size > catalog.MAX_BYTES then return nil, path .. " is larger than 4 MiB", "invalid" end
-  local f, err = io.open(path, "rb")
-  if not f then return nil, tostring(err), "io" end
-  local text = f:read(catalog.MAX_BYTES)
-  f:close()
-  return text or ""
+  return core.fs.read_file(path, { max_bytes = catalog.MAX_BYTES, follow = true }) -- `--from FILE` may be a symlink
 end
 
 --- Check that a decoded document is a catalog: an object with an `entries` array of objects that
@@ -95,7 +87,8 @@ function catalog.check(doc)
 end
 
 --- Load a catalog file. Returns the document, or nil, message, class ("not_found" when missing,
---- "invalid" when it is not a catalog).
+--- "invalid" when it is not a catalog, or core.fs's class when it cannot be read: "symlink",
+--- "not_regular", "too_large", ...).
 function catalog.load(path)
   local text, err, class = read_file(path)
   if not text then return nil, err, class end

@@ -26,13 +26,6 @@ local function join(dir, name)
   return dir .. "/" .. name
 end
 
--- io.open's message starts with the path; the callers put the path in their own prefix.
-local function os_message(err, path)
-  err = tostring(err)
-  if err:sub(1, #path + 2) == path .. ": " then return err:sub(#path + 3) end
-  return err
-end
-
 local function decode_schema(text, path)
   local schema, err = json.decode(text)
   if schema == nil then return nil, "invalid schema JSON " .. path .. ": " .. err end
@@ -57,8 +50,8 @@ function registry.list(schemas_dir)
   for _, entry in ipairs(names or {}) do
     if entry:sub(-#SUFFIX) == SUFFIX and #entry > #SUFFIX then
       local path = join(schemas_dir, entry)
-      local text, err = fs.read(path)
-      if not text then return nil, "failed to read " .. path .. ": " .. os_message(err, path) end
+      local text, err = fs.read(path, { max_bytes = fs.LIMITS.schema })
+      if not text then return nil, "failed to read " .. path .. ": " .. fs.reason(err, path) end
       local schema, derr = decode_schema(text, path)
       if schema == nil then return nil, derr end
       by_name[entry] = { name = entry, path = path, id = schema_id(schema), source = "repo" }
@@ -72,31 +65,33 @@ end
 
 --- Load one schema by name (`next` or `next.schema.json`): the repository file if present, else the
 --- builtin. Returns { name, base, path, source, id, text (sorted pretty JSON, what prompts embed),
---- sha256 (of text), schema (decoded), compiled }, or nil and `failed to read <path>: ...` /
---- `invalid schema JSON <path>: ...` / `failed to compile schema <path>: ...`.
+--- sha256 (of text), schema (decoded), compiled }, or nil, `failed to read <path>: ...` /
+--- `invalid schema JSON <path>: ...` / `failed to compile schema <path>: ...` / `invalid schema
+--- name: ...`, and a class: unknown_schema (no file, no builtin) | invalid_name | unreadable (a
+--- FIFO, symlink, directory, or a file over fs.LIMITS.schema) | invalid (does not parse or compile).
 function registry.load(schemas_dir, name)
   local fname, base = file_name(name), base_name(name)
   if fname:find("/", 1, true) or base == "" or base == "." or base == ".." then
-    return nil, "invalid schema name: " .. name
+    return nil, "invalid schema name: " .. name, "invalid_name"
   end
   local path = join(schemas_dir or ".codex/schemas", fname)
   local source = "repo"
-  local text, err = nil, nil
-  if schemas_dir then text, err = fs.read(path) end
-  if not text and schemas_dir and fs.exists(path) then -- present but unreadable: say so
-    return nil, "failed to read " .. path .. ": " .. os_message(err, path)
+  local text, err, class = nil, nil, "not_found"
+  if schemas_dir then text, err, class = fs.read(path, { max_bytes = fs.LIMITS.schema }) end
+  if not text and class ~= "not_found" then -- present but unreadable (a FIFO, a symlink, too large): say so
+    return nil, "failed to read " .. path .. ": " .. fs.reason(err, path), "unreadable"
   end
   if not text then
     if builtin.texts[base] then
       text, path, source = builtin.texts[base], "builtin:" .. base, "builtin"
     else
-      return nil, "failed to read " .. path .. ": " .. os_message(err or "No such file or directory", path)
+      return nil, "failed to read " .. path .. ": No such file or directory", "unknown_schema"
     end
   end
   local schema, derr = decode_schema(text, path)
-  if schema == nil then return nil, derr end
+  if schema == nil then return nil, derr, "invalid" end
   local compiled, cerr = validator.compile(schema)
-  if not compiled then return nil, "failed to compile schema " .. path .. ": " .. cerr end
+  if not compiled then return nil, "failed to compile schema " .. path .. ": " .. cerr, "invalid" end
   local pretty = json.pretty(schema)
   return {
     name = fname,

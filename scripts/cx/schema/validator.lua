@@ -11,6 +11,7 @@ local regex = require "cx.schema.regex"
 local validator = {}
 
 local MAX_DEPTH = 256
+local STEP_BUDGET = 1000000
 
 -- Keywords that carry no assertion: accepted and skipped.
 local ANNOTATIONS = {
@@ -312,8 +313,60 @@ local function resolve_pointer(root, pointer)
   return cur
 end
 
+-- Keywords that apply a subschema to the same value. A cycle made of them alone ({"$ref": "#"},
+-- {"not": {"$ref": "#"}}, two $defs referring to each other) never reaches a smaller value: every
+-- answer would fail with "maximum validation depth exceeded". Recursion through properties, items
+-- and the like descends into the value and is fine.
+local IN_PLACE = { "$ref", "allOf", "anyOf", "oneOf", "not", "if", "then", "else" }
+
+-- The in-place children of a node: { node, pointer of the keyword that leads there }.
+local function in_place_edges(node, nodes)
+  local out = {}
+  for _, k in ipairs(IN_PLACE) do
+    local v = node.kw and node.kw[k]
+    local kptr = node.ptr .. "/" .. escape_pointer(k)
+    if v and k == "$ref" then
+      if nodes[v.target] then out[#out + 1] = { nodes[v.target], kptr } end
+    elseif v and v.ptr then
+      out[#out + 1] = { v, kptr }
+    elseif v then
+      for i, n in ipairs(v) do out[#out + 1] = { n, kptr .. "/" .. (i - 1) } end
+    end
+  end
+  return out
+end
+
+-- The pointer of the keyword that closes a cycle of in-place keywords, or nil (iterative DFS).
+local function in_place_cycle(nodes)
+  local ptrs = sorted_keys(nodes)
+  local state = {} -- node -> "open" | "done"
+  for _, p in ipairs(ptrs) do
+    local start = nodes[p]
+    if not state[start] then
+      state[start] = "open"
+      local stack = { { start, in_place_edges(start, nodes), 0 } }
+      while #stack > 0 do
+        local top = stack[#stack]
+        top[3] = top[3] + 1
+        local edge = top[2][top[3]]
+        if not edge then
+          state[top[1]] = "done"
+          stack[#stack] = nil
+        elseif state[edge[1]] == "open" then
+          return edge[2]
+        elseif not state[edge[1]] then
+          state[edge[1]] = "open"
+          stack[#stack + 1] = { edge[1], in_place_edges(edge[1], nodes), 0 }
+        end
+      end
+    end
+  end
+  return nil
+end
+
 --- Compile a decoded schema. Returns the compiled schema, or nil, a one-line message, and the list
---- of problems { pointer, keyword?, message } (unsupported keywords and malformed keyword values).
+--- of problems { pointer, keyword?, message } (unsupported keywords, malformed keyword values, and
+--- references that lead back to the same value without descending into it).
 function validator.compile(schema)
   local c = setmetatable({ nodes = {}, refs = {}, problems = {}, unsupported = {} }, Compiler)
   local root = c:compile(schema, "")
@@ -328,18 +381,25 @@ function validator.compile(schema)
     end
     i = i + 1
   end
+  local cycle = in_place_cycle(c.nodes)
+  if cycle then
+    c:problem(cycle, "reference cycle: the schema applies itself to the same value without ever descending "
+      .. "into it, so no value could be checked")
+  end
   local problems = {}
   for _, u in ipairs(c.unsupported) do
     problems[#problems + 1] = { pointer = u.pointer, keyword = u.keyword, message = "unsupported keyword" }
   end
   for _, p in ipairs(c.problems) do problems[#problems + 1] = p end
   if #problems > 0 then
+    -- One line whatever the schema's keys hold: keywords and pointers are shown JSON-escaped.
+    local function at(ptr) return ptr == "" and "/" or json.encode(ptr):sub(2, -2) end
     local parts = {}
     for _, p in ipairs(problems) do
       if p.keyword then
-        parts[#parts + 1] = string.format("unsupported keyword %q at %s", p.keyword, p.pointer)
+        parts[#parts + 1] = string.format("unsupported keyword %s at %s", show(p.keyword), at(p.pointer))
       else
-        parts[#parts + 1] = string.format("%s at %s", p.message, p.pointer == "" and "/" or p.pointer)
+        parts[#parts + 1] = string.format("%s at %s", p.message, at(p.pointer))
       end
     end
     return nil, table.concat(parts, "; "), problems
@@ -359,6 +419,13 @@ end
 
 -- Validate inst against node; errors land in self.errors.
 function Run:check(node, inst, path, depth)
+  local budget = self.budget -- shared with sub-runs: schemas can multiply work (allOf of $refs ...)
+  if budget.over then return end
+  budget.steps = budget.steps + 1
+  if budget.steps > STEP_BUDGET then
+    budget.over = true
+    return
+  end
   if depth > MAX_DEPTH then
     self:add(path, "$ref", node.ptr, "maximum validation depth exceeded (recursive $ref?)")
     return
@@ -378,7 +445,7 @@ end
 
 -- Does inst satisfy node? (a sub-run that only counts)
 function Run:valid(node, inst, path, depth)
-  local sub = setmetatable({ errors = {}, compiled = self.compiled }, Run)
+  local sub = setmetatable({ errors = {}, compiled = self.compiled, budget = self.budget }, Run)
   sub:check(node, inst, path, depth)
   return #sub.errors == 0, sub.errors
 end
@@ -688,8 +755,12 @@ function validator.validate(compiled, value)
     order_nodes(compiled)
     compiled.ordered = true
   end
-  local run = setmetatable({ errors = {}, compiled = compiled }, Run)
+  local run = setmetatable({ errors = {}, compiled = compiled, budget = { steps = 0 } }, Run)
   run:check(compiled.root, value, "", 0)
+  if run.budget.over then
+    return false, { { path = "", keyword = "budget", schema_path = "", message = "validation exceeded its "
+      .. "budget of " .. STEP_BUDGET .. " schema applications: the schema is too expensive to evaluate" } }
+  end
   if #run.errors == 0 then return true end
   return false, run.errors
 end

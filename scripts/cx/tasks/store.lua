@@ -58,33 +58,18 @@ end
 
 -- Reading -------------------------------------------------------------------------------------
 
--- The one place tasks.json is read (docs/tasks.md; to be swapped for the bounded safe-read
--- primitive of core.fs when it lands). Returns the text, nil for a missing file, or nil, message,
--- class for a symlink, a non-regular file, a file over max bytes or a read error.
+-- The one place tasks.json is read: core.fs.read_file (docs/security.md) refuses a symlink (the
+-- file or a directory under .codex/), anything but a regular file, and a file over max bytes, without
+-- hanging on a FIFO. Returns the text, nil for a missing file, or nil, message, class.
 local function read_bounded(path, max)
-  local st, err, class = fs.stat(path)
-  if not st then
-    if class == "not_found" then return nil end
-    return nil, "cannot read " .. path .. ": " .. tostring(err), class
+  local text, err, class = fs.read_file(path, { max_bytes = max })
+  if text then return text end
+  if class == "not_found" then return nil end
+  if class == "too_large" then
+    return nil, string.format("cannot read %s: larger than %d MiB, the task store's limit", path,
+      max // (1024 * 1024)), class
   end
-  local real = fs.realpath(path)
-  local dir_real = fs.realpath(paths.dirname(path))
-  local base = path:match("[^/]+$")
-  if real and dir_real and real ~= paths.join(dir_real, base) then
-    return nil, "cannot read " .. path .. ": it is a symbolic link (not followed)", "invalid"
-  end
-  if st.type ~= "file" then return nil, "cannot read " .. path .. ": not a regular file", "invalid" end
-  local too_large = string.format("cannot read %s: larger than %d MiB, the task store's limit", path,
-    max // (1024 * 1024))
-  if st.size > max then return nil, too_large, "too_large" end
-  local f, oerr = io.open(path, "rb")
-  if not f then return nil, "cannot open " .. path .. ": " .. tostring(oerr), "io" end
-  local text, rerr = f:read(max + 1)
-  f:close()
-  if text == nil and rerr then return nil, "cannot read " .. path .. ": " .. tostring(rerr), "io" end
-  text = text or ""
-  if #text > max then return nil, too_large, "too_large" end
-  return text
+  return nil, err, class
 end
 
 local function decode(text, path)
