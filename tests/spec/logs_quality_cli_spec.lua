@@ -1,11 +1,10 @@
 -- `cx logs stats` / `cx telemetry` with the telemetry policy end to end: text and --json, the
 -- --strict / --severity gate and its exit codes, --format github|junit (also for `logs validate`),
--- a repository override, and the acceptance that a log cx writes itself (every command on the
--- mock) raises no telemetry finding.
+-- a repository override. That the logs cx writes raise no telemetry finding is in
+-- logs_written_spec.lua.
 local h = require "helpers.cli"
 local json = require "cx.json"
 local tl = require "helpers.telemetry_log"
-local runlog_rows = require "helpers.runlog_rows"
 
 local function ids(list)
   local out = {}
@@ -230,85 +229,5 @@ describe("cx logs validate --format github|junit", function()
     r = cx({ "logs", "validate", "--strict", "--format", "github" })
     assert.equal(1, r.code)
     assert.equal("::error title=cx logs validate::no log file at " .. log .. "\n", r.stdout)
-  end)
-end)
-
-describe("logs cx writes raise no telemetry finding", function()
-  local repo
-  before_each(function()
-    repo = h.tmprepo()
-    assert(os.execute("cd " .. h.quote(repo) .. " && git config user.email t@example.invalid && git config user.name t"
-      .. " && printf 'one\\n' > a && git add a && git commit -qm init"
-      .. " && printf 'two\\n' >> a && printf 'b\\n' > b && git add b"))
-  end)
-  after_each(function() h.rm(repo) end)
-
-  local function cx(args, env)
-    local e = { CX_PROVIDER_ADAPTER = "mock", HOME = repo }
-    for k, v in pairs(env or {}) do e[k] = v end
-    return h.cx(args, { cwd = repo, env = e })
-  end
-
-  it("every command on the mock: successes, failures, schema failures, replay, fix-run, task variables", function()
-    cx({ "cx", "git", "status" })
-    cx({ "cxj", "git", "status" })
-    cx({ "cxo", "echo", "hi" })
-    cx({ "cxol", "true" })
-    for _, fail in ipairs({ "timeout", "unreachable", "malformed", "rate_limited", "server_error", "incomplete" }) do
-      cx({ "cxo", "true" }, { CX_MOCK_FAIL = fail, CX_TIMEOUT_LLM_SECS = "1" })
-    end
-    cx({ "cxo", "true" }, { CX_MOCK_ERROR = "quota exhausted" })
-    cx({ "cxo", "true" }, { CX_PROVIDER_ADAPTER = "http-stub" })
-    cx({ "cxo", "true" }, { CX_PROVIDER_ADAPTER = "http", CX_HTTP_PROVIDER_URL = false })
-    cx({ "cxo", "/nonexistent/command" })
-    cx({ "cxcopy", "true" })
-    cx({ "fix", "false" })
-    cx({ "health" })
-    cx({ "cxo", "true" }, { CX_TASK_ID = "task_7", CX_TASK_WORKER_ID = "w3", CX_TASK_QUEUE_MS = "42",
-      CX_TASK_RETRY_ATTEMPT = "2", CX_TASK_RETRY_MAX = "3", CX_TASK_RETRY_REASON = "timeout" })
-    cx({ "next", "git", "status" })
-    cx({ "diffsum" })
-    cx({ "diffsum-staged" })
-    cx({ "commitjson" })
-    cx({ "commitmsg" })
-    cx({ "next", "true" }, { CX_MOCK_FAIL = "malformed" })
-    local qid = runlog_rows.last(repo).quarantine_id
-    cx({ "replay", qid })
-    cx({ "replay", qid }, { CX_MOCK_FAIL = "malformed" })
-    cx({ "next", "true" }, { CX_MOCK_PLAIN_RESPONSE = "prose", CX_SCHEMA_RELAXED = "1" })
-    cx({ "next", "true" }, { CX_MOCK_FAIL = "timeout", CX_TIMEOUT_LLM_SECS = "1" })
-    local reply = '{"analysis":"stale","commands":["echo rebuilt > marker","rm -rf /"]}'
-    cx({ "fix-run", "true" }, { CX_MOCK_PLAIN_RESPONSE = reply })
-    cx({ "fix-run", "true" }, { CX_MOCK_PLAIN_RESPONSE = reply, CXFIX_RUN = "1" })
-    local n = #runlog_rows.all(repo)
-    assert.is_true(n >= 30, "rows: " .. n)
-    local r = cx({ "telemetry", "--strict", "--json" })
-    assert.equal(0, r.code, r.stderr)
-    local d = json.decode(r.stdout)
-    assert.same({}, d.findings)
-    assert.equal("ok", d.quality_severity)
-    assert.equal(0, d.strict_violations)
-    assert.equal(0, d.nullability.broken)
-    assert.equal(n, d.window_runs)
-    -- the kinds cx wrote were all judged
-    assert.is_true(d.row_kinds.kinds.capture > 10 and d.row_kinds.kinds.structured > 5)
-    assert.is_true(d.row_kinds.outcomes.timed_out >= 2 and d.row_kinds.outcomes.schema_failure >= 2)
-    r = cx({ "logs", "stats", "--strict" })
-    assert.equal(0, r.code, r.stderr)
-    assert.truthy(r.stdout:find("\nquality_severity: ok\n$"), r.stdout)
-  end)
-
-  it("a signal-interrupted run validates its expectations too", function()
-    local bg = require "helpers.background"
-    local p = bg.start({ "cxo", "echo", "hi" }, { cwd = repo,
-      env = { CX_PROVIDER_ADAPTER = "mock", CX_MOCK_LATENCY_MS = "600000", HOME = repo } })
-    assert.is_truthy(bg.wait_for(function() return bg.polling_without_children(p.pid) end))
-    p.signal("TERM")
-    assert.equal(143, p.wait().code)
-    local r = cx({ "telemetry", "--strict", "--json" })
-    assert.equal(0, r.code, r.stderr)
-    local d = json.decode(r.stdout)
-    assert.same({}, d.findings)
-    assert.equal(1, d.row_kinds.outcomes.failed)
   end)
 end)

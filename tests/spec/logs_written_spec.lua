@@ -2,11 +2,18 @@
 -- rows runs on the mock (capture commands, cxcopy, fix, health, successes, schema failures, adapter
 -- failures, task variables, a signal, replay, fix-run), then the repository's log is checked by
 -- the command and by the spec helper other
--- packages call (helpers.log_valid; the scheduler's rows join once pkg runall lands).
+-- packages call (helpers.log_valid; the scheduler's rows join once pkg runall lands); and its
+-- telemetry raises no finding (policies/telemetry.lua: every row carries what its kind must).
 local h = require "helpers.cli"
 local json = require "cx.json"
 local log_valid = require "helpers.log_valid"
 local runlog_rows = require "helpers.runlog_rows"
+
+local function lines_of(evidence)
+  local out = {}
+  for i, e in ipairs(evidence) do out[i] = tostring(e.line) end
+  return out
+end
 
 local function git_repo()
   local repo = h.tmprepo()
@@ -27,7 +34,9 @@ describe("logs cx writes", function()
     return h.cx(args, { cwd = repo, env = e })
   end
 
-  local function assert_clean(n_rows)
+  -- The log holds n_rows rows, validates clean, and its telemetry raises no finding (every row
+  -- carries what its kind must: policies/telemetry.lua); returns the telemetry document.
+  local function assert_clean(n_rows, findings)
     local rows = runlog_rows.all(repo)
     assert.equal(n_rows, #rows)
     local r = cx({ "logs", "validate", "--strict" })
@@ -35,6 +44,14 @@ describe("logs cx writes", function()
     assert.truthy(r.stdout:find("\nstatus: ok\n", 1, true), r.stdout)
     assert.truthy(r.stdout:find("warning_count: 0\n", 1, true), r.stdout)
     log_valid.assert_repo_clean(repo, { no_warnings = true })
+    r = cx({ "telemetry", "--json", "--strict" })
+    local d = assert(json.decode(r.stdout), r.stdout .. r.stderr)
+    local ids = {}
+    for i, f in ipairs(d.findings) do ids[i] = f.id .. "@" .. table.concat(lines_of(f.evidence), ",") end
+    assert.same(findings or {}, ids)
+    assert.equal(findings and 1 or 0, r.code, r.stderr)
+    assert.same({ 0, n_rows }, { d.strict_violations, d.window_runs })
+    return d
   end
 
   it("capture commands: cx, cxj, cxo, cxol, successes and adapter failures", function()
@@ -52,7 +69,9 @@ describe("logs cx writes", function()
     cx({ "cxcopy", "true" }) -- no clipboard here: the run is still logged
     cx({ "fix", "false" })
     assert.equal(0, cx({ "health" }).code)
-    assert_clean(17)
+    local d = assert_clean(17)
+    assert.same({ 17, 0 }, { d.row_kinds.kinds.capture, d.nullability.broken })
+    assert.is_true(d.row_kinds.outcomes.timed_out >= 1 and d.row_kinds.outcomes.failed >= 6)
     local adapters = {}
     for _, row in ipairs(runlog_rows.all(repo)) do adapters[row.adapter_type] = true end
     assert.same({ mock = true, ["http-stub"] = true, ["http-curl"] = true }, adapters)
@@ -71,7 +90,9 @@ describe("logs cx writes", function()
     -- values that do not parse become null, not junk
     env.CX_TASK_QUEUE_MS, env.CX_TASK_RETRY_ATTEMPT, env.CX_TASK_CONVERGE_VOTES = "-1", "99999999999", "{bad"
     assert.equal(0, cx({ "cxo", "true" }, env).code)
-    assert_clean(2)
+    -- the telemetry names the row whose queue wait did not parse: a worker's row without queue_ms
+    local d = assert_clean(2, { "expected_field_incomplete@2", "queue_ms_missing@2" })
+    assert.same({ 2, 1 }, { d.row_kinds.contexts.task_attempt, d.quality_rollups.queue.without_queue_ms })
     assert.equal(42, runlog_rows.all(repo)[1].queue_ms)
     assert.equal(json.null, runlog_rows.last(repo).queue_ms)
   end)
@@ -87,7 +108,8 @@ describe("logs cx writes", function()
     assert.equal(1, cx({ "next", "true" }, { CX_MOCK_FAIL = "timeout", CX_TIMEOUT_LLM_SECS = "1" }).code)
     local n = #runlog_rows.all(repo)
     assert.is_true(n >= 9)
-    assert_clean(n)
+    local d = assert_clean(n)
+    assert.is_true(d.row_kinds.kinds.structured >= 5 and d.row_kinds.outcomes.schema_failure >= 1)
   end)
 
   it("replay, success and failure, and fix-run with a blocked command", function()
@@ -104,6 +126,48 @@ describe("logs cx writes", function()
     assert.is_true(runlog_rows.last(repo).policy_blocked)
   end)
 
+  it("every command on the mock in one log: failures, schema failures, replay, fix-run, task variables", function()
+    cx({ "cx", "git", "status" })
+    cx({ "cxj", "git", "status" })
+    cx({ "cxo", "echo", "hi" })
+    cx({ "cxol", "true" })
+    for _, fail in ipairs({ "timeout", "unreachable", "malformed", "rate_limited", "server_error", "incomplete" }) do
+      cx({ "cxo", "true" }, { CX_MOCK_FAIL = fail, CX_TIMEOUT_LLM_SECS = "1" })
+    end
+    cx({ "cxo", "true" }, { CX_MOCK_ERROR = "quota exhausted" })
+    cx({ "cxo", "true" }, { CX_PROVIDER_ADAPTER = "http-stub" })
+    cx({ "cxo", "true" }, { CX_PROVIDER_ADAPTER = "http", CX_HTTP_PROVIDER_URL = false })
+    cx({ "cxo", "/nonexistent/command" })
+    cx({ "cxcopy", "true" })
+    cx({ "fix", "false" })
+    cx({ "health" })
+    cx({ "cxo", "true" }, { CX_TASK_ID = "task_7", CX_TASK_WORKER_ID = "w3", CX_TASK_QUEUE_MS = "42",
+      CX_TASK_RETRY_ATTEMPT = "2", CX_TASK_RETRY_MAX = "3", CX_TASK_RETRY_REASON = "timeout" })
+    cx({ "next", "git", "status" })
+    cx({ "diffsum" })
+    cx({ "diffsum-staged" })
+    cx({ "commitjson" })
+    cx({ "commitmsg" })
+    cx({ "next", "true" }, { CX_MOCK_FAIL = "malformed" })
+    local qid = runlog_rows.last(repo).quarantine_id
+    cx({ "replay", qid })
+    cx({ "replay", qid }, { CX_MOCK_FAIL = "malformed" })
+    cx({ "next", "true" }, { CX_MOCK_PLAIN_RESPONSE = "prose", CX_SCHEMA_RELAXED = "1" })
+    cx({ "next", "true" }, { CX_MOCK_FAIL = "timeout", CX_TIMEOUT_LLM_SECS = "1" })
+    local reply = '{"analysis":"stale","commands":["echo rebuilt > marker","rm -rf /"]}'
+    cx({ "fix-run", "true" }, { CX_MOCK_PLAIN_RESPONSE = reply })
+    cx({ "fix-run", "true" }, { CX_MOCK_PLAIN_RESPONSE = reply, CXFIX_RUN = "1" })
+    local n = #runlog_rows.all(repo)
+    assert.is_true(n >= 30, "rows: " .. n)
+    -- one log of every kind: the halves hold different commands, which is no drift
+    local d = assert_clean(n)
+    assert.is_true(d.row_kinds.kinds.capture > 10 and d.row_kinds.kinds.structured > 5)
+    assert.is_true(d.row_kinds.outcomes.timed_out >= 2 and d.row_kinds.outcomes.schema_failure >= 2)
+    local r = cx({ "logs", "stats", "--strict" })
+    assert.equal(0, r.code, r.stderr)
+    assert.truthy(r.stdout:find("\nquality_severity: ok\n$"), r.stdout)
+  end)
+
   it("a run stopped by a signal writes an `interrupted` row that validates clean", function()
     local bg = require "helpers.background"
     local p = bg.start({ "cxo", "echo", "hi" }, { cwd = repo,
@@ -111,7 +175,7 @@ describe("logs cx writes", function()
     assert.is_truthy(bg.wait_for(function() return bg.polling_without_children(p.pid) end))
     p.signal("TERM")
     assert.equal(143, p.wait().code)
-    assert_clean(1)
+    assert.equal(1, assert_clean(1).row_kinds.outcomes.failed)
     assert.equal("interrupted", runlog_rows.last(repo).failure_class)
   end)
 

@@ -81,7 +81,8 @@ local function key_changes(pop)
   for k, n in pairs(h.newer) do
     if not h.older[k] then
       local e = h.appeared[k]
-      appeared[#appeared + 1] = { key = k, rows = n, contract = is_contract(k), evidence = { e or nil } }
+      appeared[#appeared + 1] = { key = k, rows = n, contract = is_contract(k),
+        legacy_only = (h.newer_legacy[k] or 0) == n, evidence = { e or nil } }
     end
   end
   for k, n in pairs(h.older) do
@@ -391,7 +392,11 @@ local function appeared_item(k)
   local first = k.evidence[1]
   local where = first and (", first at " .. at(first)) or ""
   local diag
-  if k.contract then
+  if k.legacy_only and not k.contract then
+    diag = string.format("%s appeared in %d rows of the newer half%s, all of them legacy rows (the bash "
+      .. "implementation's, or rows logs migrate rewrote, which keep every key): old rows, not a new writer.", k.key,
+      k.rows, where)
+  elseif k.contract then
     diag = string.format("%s is absent from the older half and carried by %d rows of the newer%s: a writer started "
       .. "writing this contract key (a cx upgrade or a new code path; keys are additive, not an error).", k.key, k.rows,
       where)
@@ -399,7 +404,8 @@ local function appeared_item(k)
     diag = string.format("%s is not a row-contract key and appeared in %d rows of the newer half%s: a third-party "
       .. "writer, a typo or a newer tool writes it; cx ignores keys it does not know.", k.key, k.rows, where)
   end
-  return { key = k.key, rows = k.rows, contract = k.contract, evidence = evidence(k.evidence), diagnostic = diag }
+  return { key = k.key, rows = k.rows, contract = k.contract, legacy_only = k.legacy_only,
+    evidence = evidence(k.evidence), diagnostic = diag }
 end
 
 local function vanished_item(k)
