@@ -362,6 +362,7 @@ describe("telemetry quality streams", function()
   after_each(function()
     window.BATCH = 512
     population.EVIDENCE_ROWS_MAX = 4096
+    population.SHAPES_MAX = 4096
     h.rm(dir)
   end)
 
@@ -395,6 +396,48 @@ describe("telemetry quality streams", function()
           assert.equal(json.encode(v), json.encode(got[k]), "batch " .. batch .. " window " .. n .. " key " .. k)
         end
       end
+    end
+  end)
+
+  it("rows of a shape seen before are tallied and give the same numbers and evidence as rows walked", function()
+    -- 30 rows of one shape; a key outside the contract on line 31; the old shape again (those rows
+    -- lack the new key: evidence); a float where integers were (a new shape, a type change)
+    local rows = {}
+    for i = 1, 80 do
+      local f = {}
+      if i == 31 then f.x_new = 1 end
+      if i > 60 then f.duration_ms = 12.5 end
+      if i > 70 then f.prompt_sha256 = json.null end
+      rows[i] = tl.capture(f)
+    end
+    local path = dir .. "/runs.jsonl"
+    h.write(path, tl.text(rows))
+    for _, max in ipairs({ 4096, 2, 0 }) do -- the shapes settled are capped: later rows are walked
+      population.SHAPES_MAX = max
+      local loc = assert(window.locate(path, 1000))
+      local shaped, walked = population.new(loc.count), population.new(loc.count)
+      assert(window.each(loc, function(row, offset, lineno, shape)
+        assert.equal(row.x_new == nil, type(shape) == "string")
+        population.add(shaped, row, offset, lineno, shape)
+        population.add(walked, row, offset, lineno)
+      end, { shape = true }))
+      local tallied = 0
+      for _, c in ipairs(shaped.cell_order) do
+        for _, n in pairs(c.tally) do tallied = tallied + n end
+      end
+      assert.is_true(max == 0 and tallied == 0 or max == 2 and tallied > 0 or tallied > 30, "rows tallied: " .. tallied)
+      for _, name in ipairs({ "all", "capture.ok", "modern" }) do
+        local a, b = population.group(shaped, name), population.group(walked, name)
+        assert.same(b.non_null, a.non_null)
+        assert.same(b.null, a.null)
+        assert.same(json.encode(b.missing), json.encode(a.missing))
+      end
+      -- the rows after the new key lack it (its absence is looked for from there on)
+      assert.same({ 32, 33, 34, 35, 36, 37, 38, 39, 40, 41 }, lines_of(population.group(shaped, "all").missing.x_new))
+      assert.same(json.encode(population.type_changes(walked)), json.encode(population.type_changes(shaped)))
+      local change = population.type_changes(shaped)[1]
+      assert.same({ "duration_ms", { "integer" }, { "float", "integer" } }, { change.key, change.older, change.newer })
+      assert.same(json.encode(population.halves(walked)), json.encode(population.halves(shaped)))
     end
   end)
 

@@ -5,8 +5,14 @@
 ---
 --- Rows are counted per cell: (kind, context, outcome, half) of cx.logs.rowkind. A cell is the
 --- finest partition, so any group (a kind, `capture.ok`, `failed`, the newer half ...) is the sum
---- of its cells. Memory grows with the cells (at most a few hundred), the distinct keys (capped)
---- and the evidence (capped), never with the rows.
+--- of its cells. Memory grows with the cells (at most a few hundred), the distinct keys (capped),
+--- the evidence (capped) and the distinct row shapes (capped), never with the rows.
+---
+--- A row may come with its shape (cx.logs.window: one byte per contract key, its JSON type or
+--- absence; false when it has keys outside the contract). Once a row of some shape changed nothing
+--- in its cell but counters, every later row of that shape in that cell would do the same, so it is
+--- only tallied (one counter per shape, spread over the fields when the numbers are read): most
+--- rows of a log have a handful of shapes, and members are not walked one by one in Lua.
 local json = require "cx.json"
 local contract = require "cx.log_contract"
 local rowkind = require "cx.logs.rowkind"
@@ -19,6 +25,7 @@ population.EVIDENCE_PER_FIELD = 10 -- rows kept per (cell, field) that lack the 
 population.EVIDENCE_ROWS_MAX = 4096 -- distinct rows kept as evidence over the window
 population.KEYS_MAX = 1024 -- distinct keys tracked in detail (contract keys always are)
 population.TEXT_MAX = 200 -- longest execution_id / tool copied into an excerpt
+population.SHAPES_MAX = 4096 -- (cell, shape) pairs settled over the window (later rows are walked)
 
 local UNIVERSE = {} -- the contract keys: evidence is collected for them from the first row
 for _, k in ipairs(contract.ROW_KEYS) do UNIVERSE[#UNIVERSE + 1] = k end
@@ -27,10 +34,12 @@ for _, k in ipairs(contract.OPTIONAL_KEYS) do UNIVERSE[#UNIVERSE + 1] = k end
 -- The legacy pairs as pseudo-fields (`ts|timestamp`, `tool|command`): carried when either key is.
 local PAIRS, PSEUDO = {}, {}
 population.PAIRS = {}
+local INDEX = {} -- contract key -> its byte in a shape
+for i, k in ipairs(UNIVERSE) do INDEX[k] = i end
 for _, p in ipairs(contract.LEGACY_PAIRS) do
   if p[1] ~= p[2] then
     local name = p[1] .. "|" .. p[2]
-    PAIRS[#PAIRS + 1] = { name, p[1], p[2] }
+    PAIRS[#PAIRS + 1] = { name, p[1], p[2], INDEX[p[1]], INDEX[p[2]] }
     PSEUDO[name] = true
     population.PAIRS[#population.PAIRS + 1] = name
   end
@@ -49,6 +58,9 @@ function population.new(total)
     new_types = {}, -- key -> {type -> excerpt}: first newer-half row with a type the older half lacks
     first_newer = nil, -- excerpt of the newer half's first row
     kept = 0, full = false,
+    changes = 0, -- bumped by every change a row makes besides counters (rows of a shape that made none are tallied)
+    tallied = false, -- some cell has tallies not yet spread over its counters
+    shapes = 0, -- (cell, shape) pairs settled so far
   }
 end
 
@@ -60,8 +72,10 @@ local function new_cell(acc, kind, context, outcome, half)
   end
   -- missing[k]: the first rows lacking k; full[k]: that list is complete; absent: the keys whose
   -- absence is still looked for (their list is not full), want: how many
+  -- settled[shape]: rows of that shape change nothing but counters; tally[shape]: rows counted so
   local cell = { kind = kind, context = context, outcome = outcome, half = half, rows = 0,
-    non_null = {}, null = {}, missing = {}, full = {}, absent = absent, want = #absent, first = {} }
+    non_null = {}, null = {}, missing = {}, full = {}, absent = absent, want = #absent, first = {},
+    settled = {}, tally = {} }
   acc.cell_order[#acc.cell_order + 1] = cell
   return cell
 end
@@ -109,6 +123,7 @@ local function note_missing(acc, row, cell, k)
   local list = cell.missing[k]
   if not list then list = {}; cell.missing[k] = list end
   local e = excerpt(acc, row)
+  acc.changes = acc.changes + 1
   if e then list[#list + 1] = e end
   if #list >= population.EVIDENCE_PER_FIELD or not e then
     cell.full[k] = true
@@ -126,13 +141,16 @@ local function first_in_cell(acc, row, cell, k)
     acc.known[k] = true
     acc.known_count = acc.known_count + 1
     if not contract.TYPES[k] then
-      -- a key outside the contract: the absence of it is looked for from now on
+      -- a key outside the contract: the absence of it is looked for from now on, in rows of every
+      -- shape (none is settled any more)
       for _, c in ipairs(acc.cell_order) do
         c.absent[#c.absent + 1] = k
         c.want = c.want + 1
+        c.settled = {}
       end
     end
   end
+  acc.changes = acc.changes + 1
   local h = cell.half
   if not acc.seen[h][k] then
     acc.seen[h][k] = true
@@ -152,6 +170,7 @@ local function other_type(acc, row, k, t, h)
     if m[t] then return end
     m[t] = true
   end
+  acc.changes = acc.changes + 1
   if h == 2 then
     local older = acc.types[1][k]
     if older ~= nil and older ~= t and not (acc.more_types[1][k] and acc.more_types[1][k][t]) then
@@ -222,8 +241,8 @@ local function collect_absent(acc, row, cell)
 end
 
 --- Count one row (any decoded JSON value; non-objects are counted apart). offset and line locate
---- it in the log (either may be nil).
-function population.add(acc, row, offset, line)
+--- it in the log (either may be nil); shape is the row's (contract:decode), or nil / false.
+function population.add(acc, row, offset, line, shape)
   acc.index = acc.index + 1
   acc.current, acc.current_kind, acc.current_offset, acc.current_line = nil, nil, offset, line
   if type(row) ~= "table" or is_array(row) then
@@ -236,10 +255,22 @@ function population.add(acc, row, offset, line)
   acc.current_kind = kind
   local cell = cell_of(acc, kind, context, outcome, h)
   cell.rows = cell.rows + 1
-  if h == 2 and acc.first_newer == nil then acc.first_newer = excerpt(acc, row) or false end
+  if shape and cell.settled[shape] then
+    cell.tally[shape] = (cell.tally[shape] or 0) + 1
+    acc.tallied = true
+    return
+  end
+  local changes = acc.changes
+  if h == 2 and acc.first_newer == nil then
+    acc.first_newer = excerpt(acc, row) or false
+    acc.changes = acc.changes + 1
+  end
   if #cell.first < population.EVIDENCE_PER_FIELD then
     local e = excerpt(acc, row)
-    if e then cell.first[#cell.first + 1] = e end
+    if e then
+      cell.first[#cell.first + 1] = e
+      acc.changes = acc.changes + 1
+    end
   end
   local wanted = count_members(acc, row, cell)
   for i = 1, #PAIRS do
@@ -253,10 +284,45 @@ function population.add(acc, row, offset, line)
   end
   -- only a row without some key the cell still looks for is scanned for the keys it lacks
   if wanted < cell.want and not acc.full then collect_absent(acc, row, cell) end
+  if shape and acc.changes == changes and acc.shapes < population.SHAPES_MAX then
+    cell.settled[shape] = true
+    acc.shapes = acc.shapes + 1
+  end
+end
+
+local byte = string.byte
+local ABSENT, NULL = byte("-"), byte("z")
+
+-- Spread the cells' tallies over their counters (before any number is read).
+local function spread(acc)
+  if not acc.tallied then return end
+  for _, c in ipairs(acc.cell_order) do
+    local nn, nl = c.non_null, c.null
+    for shape, n in pairs(c.tally) do
+      for i = 1, #shape do
+        local b = byte(shape, i)
+        if b == NULL then
+          local k = UNIVERSE[i]
+          nl[k] = nl[k] + n -- a settled shape's keys all have counters
+        elseif b ~= ABSENT then
+          local k = UNIVERSE[i]
+          nn[k] = nn[k] + n
+        end
+      end
+      for j = 1, #PAIRS do
+        local p = PAIRS[j]
+        local a, b = byte(shape, p[4]), byte(shape, p[5])
+        if (a ~= ABSENT and a ~= NULL) or (b ~= ABSENT and b ~= NULL) then nn[p[1]] = (nn[p[1]] or 0) + n end
+      end
+    end
+    c.tally = {}
+  end
+  acc.tallied = false
 end
 
 --- The cells of the window (in the order they appeared).
 function population.cells(acc)
+  spread(acc)
   return acc.cell_order
 end
 
@@ -282,7 +348,7 @@ end
 function population.group(acc, name, keep)
   local g = { rows = 0, non_null = {}, null = {}, missing = {}, first = {} }
   local firsts, missing = {}, {}
-  for _, c in ipairs(acc.cell_order) do
+  for _, c in ipairs(population.cells(acc)) do
     if (keep == nil or keep(c)) and rowkind.member(name, c.kind, c.context, c.outcome) then
       g.rows = g.rows + c.rows
       for k, n in pairs(c.non_null) do g.non_null[k] = (g.non_null[k] or 0) + n end
@@ -313,7 +379,7 @@ end
 function population.halves(acc)
   local out = { older = {}, newer = {}, older_legacy = {}, newer_legacy = {}, appeared = acc.appeared,
     first_newer = acc.first_newer }
-  for _, c in ipairs(acc.cell_order) do
+  for _, c in ipairs(population.cells(acc)) do
     local all = c.half == 1 and out.older or out.newer
     local legacy = c.kind == "legacy" and (c.half == 1 and out.older_legacy or out.newer_legacy) or nil
     for _, counts in ipairs({ c.non_null, c.null }) do

@@ -38,10 +38,11 @@ function quality.new(total)
   return { pop = population.new(total), roll = rollups.new() }
 end
 
---- Count one decoded row at byte offset / line (either may be nil), in file order.
-function quality.add(acc, row, offset, line)
+--- Count one decoded row at byte offset / line (either may be nil), in file order; shape: the
+--- row's shape from contract:decode (optional: rows of a shape seen before count faster).
+function quality.add(acc, row, offset, line, shape)
   local pop = acc.pop
-  population.add(pop, row, offset, line)
+  population.add(pop, row, offset, line, shape)
   rollups.add(acc.roll, row, function() return population.excerpt(pop, row) end)
 end
 

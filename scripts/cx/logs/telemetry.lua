@@ -17,10 +17,10 @@ function telemetry.file(path, n, opts)
   local st = stats.new(loc.count, path)
   local acc = quality.new(loc.count)
   local base = quality.first_line(path, loc.start)
-  local rows, rerr = window.each(loc, function(row, offset, lineno)
+  local rows, rerr = window.each(loc, function(row, offset, lineno, shape)
     stats.add(st, row)
-    quality.add(acc, row, offset, base and base + lineno - 1)
-  end)
+    quality.add(acc, row, offset, base and base + lineno - 1, shape)
+  end, { shape = true })
   if not rows then return nil, rerr, "io" end
   local doc = stats.finish(st)
   if not loc.exists then return doc, nil, loc end
