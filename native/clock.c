@@ -14,3 +14,10 @@ int64_t cx_clock_now_ms(void)
 {
     return cx_clock_now_ns() / 1000000LL;
 }
+
+int64_t cx_clock_epoch_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000LL + ts.tv_nsec / 1000000LL;
+}

@@ -8,5 +8,8 @@
 int64_t cx_clock_now_ns(void);
 /* Milliseconds, same clock. */
 int64_t cx_clock_now_ms(void);
+/* Milliseconds since the Unix epoch (CLOCK_REALTIME): for timestamps a person or another process
+ * reads, never for durations. */
+int64_t cx_clock_epoch_ms(void);
 
 #endif

@@ -10,12 +10,17 @@
 static size_t on_header(char *data, size_t size, size_t n, void *userp)
 {
     cx_http *h = userp;
-    (void)data;
+    size_t len = size * n;
     int64_t now = cx_clock_now_ns();
     if (!h->first_byte_ns)
         h->first_byte_ns = now;
     h->last_data_ns = now;
-    return size * n;
+    /* A status line starts a new block (after a 100 Continue, say): keep only the last one. */
+    if (len >= 5 && memcmp(data, "HTTP/", 5) == 0)
+        cx_buf_reset(&h->response_headers);
+    else if (h->response_headers.len + len <= CX_HTTP_MAX_HEADER_BYTES)
+        (void)cx_buf_append(&h->response_headers, data, len); /* out of memory: the line is lost */
+    return len;
 }
 
 static size_t on_body(char *data, size_t size, size_t n, void *userp)
@@ -129,6 +134,7 @@ int cx_http_setup(cx_http *h, const cx_http_request *req, char *err, size_t errl
 {
     memset(h, 0, sizeof *h);
     cx_buf_init(&h->body);
+    cx_buf_init(&h->response_headers);
     h->max_bytes = req->max_bytes ? req->max_bytes : CX_HTTP_DEFAULT_MAX_BYTES;
     if (!req->url ||
         (strncmp(req->url, "http://", 7) != 0 && strncmp(req->url, "https://", 8) != 0))
@@ -274,6 +280,7 @@ void cx_http_cleanup(cx_http *h)
         h->curl->slist_free_all(h->headers);
     h->headers = NULL;
     cx_buf_free(&h->body);
+    cx_buf_free(&h->response_headers);
 }
 
 void cx_http_outcome_free(cx_http_outcome *out)

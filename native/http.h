@@ -14,6 +14,9 @@
 
 #define CX_HTTP_DEFAULT_CONNECT_TIMEOUT_MS 10000L
 #define CX_HTTP_DEFAULT_MAX_BYTES ((size_t)64 << 20)
+/* Response header bytes kept (the final response's block; a reset time such as Retry-After or
+ * x-ratelimit-reset-* is read from it); lines beyond are dropped. */
+#define CX_HTTP_MAX_HEADER_BYTES ((size_t)32 << 10)
 
 typedef struct cx_http_request {
     const char *url;            /* http:// or https:// only */
@@ -31,6 +34,7 @@ typedef struct cx_http {
     CURL *easy;
     struct curl_slist *headers;
     cx_buf body;
+    cx_buf response_headers; /* "Name: value\r\n" lines of the last response block */
     size_t max_bytes;
     int too_large;
     int64_t first_byte_ns; /* CLOCK_MONOTONIC of the first response byte, 0 before */

@@ -200,6 +200,7 @@ void cx_completion_free(cx_completion *c)
     free(c->err);
     free(c->body);
     free(c->content_type);
+    free(c->headers);
     if (c->has_envelope)
         cx_envelope_result_free(&c->envelope);
     memset(c, 0, sizeof *c);
@@ -509,6 +510,8 @@ static void finish_http(cx_loop *l, size_t i, CURLcode rc, const char *phase, co
     cx_envelope_free(h->env);
     h->env = NULL;
     c.body = cx_buf_steal(&h->http.body, &c.body_len);
+    if (h->http.response_headers.len)
+        c.headers = cx_buf_steal(&h->http.response_headers, &c.headers_len);
     cx_http_cleanup(&h->http);
     complete(l, i, &c);
 }

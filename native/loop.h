@@ -74,6 +74,8 @@ typedef struct cx_completion {
     char *body;
     size_t body_len;
     char *content_type;
+    char *headers; /* the response's header lines ("Name: value\r\n"...), NULL when none came */
+    size_t headers_len;
     double first_byte_ms;      /* < 0 when no byte came */
     const char *timeout_phase; /* "connect" | "first_byte" | "idle" | "total" */
     /* http with parse_envelope: set when ok with a 2xx status (free with cx_completion_free) */

@@ -4,6 +4,7 @@
 #include "loop.h"
 #include "lua_bindings.h"
 
+#include <ctype.h>
 #include <lauxlib.h>
 #include <string.h>
 
@@ -225,6 +226,42 @@ static void set_int(lua_State *L, const char *key, lua_Integer v)
     lua_setfield(L, -2, key);
 }
 
+/* Pushes {lower-case name = value} from "Name: value\r\n" lines: values trimmed, a repeated
+ * header's values joined with ", " (RFC 9110 5.3), lines without a colon skipped. */
+static void push_headers(lua_State *L, const char *p, size_t len)
+{
+    lua_newtable(L);
+    const char *end = p + len;
+    while (p < end) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        const char *line_end = eol ? eol : end;
+        const char *colon = memchr(p, ':', (size_t)(line_end - p));
+        if (colon && colon > p) {
+            luaL_Buffer name;
+            luaL_buffinit(L, &name);
+            for (const char *q = p; q < colon; q++)
+                luaL_addchar(&name, (char)tolower((unsigned char)*q));
+            luaL_pushresult(&name);
+            const char *v = colon + 1, *ve = line_end;
+            while (v < ve && (*v == ' ' || *v == '\t'))
+                v++;
+            while (ve > v && (ve[-1] == '\r' || ve[-1] == ' ' || ve[-1] == '\t'))
+                ve--;
+            lua_pushvalue(L, -1);
+            if (lua_rawget(L, -3) == LUA_TSTRING) { /* name, old */
+                lua_pushliteral(L, ", ");
+                lua_pushlstring(L, v, (size_t)(ve - v));
+                lua_concat(L, 3);
+            } else {
+                lua_pop(L, 1);
+                lua_pushlstring(L, v, (size_t)(ve - v));
+            }
+            lua_rawset(L, -3);
+        }
+        p = eol ? eol + 1 : end;
+    }
+}
+
 static void push_completion(lua_State *L, const cx_completion *c)
 {
     static const char *const kinds[] = {"process", "http", "timer"};
@@ -252,6 +289,10 @@ static void push_completion(lua_State *L, const cx_completion *c)
             set_int(L, "status", c->status);
         set_lstr(L, "body", c->body, c->body_len);
         set_str(L, "content_type", c->content_type);
+        if (c->headers) {
+            push_headers(L, c->headers, c->headers_len);
+            lua_setfield(L, -2, "headers");
+        }
         if (c->first_byte_ms >= 0) {
             lua_pushnumber(L, c->first_byte_ms);
             lua_setfield(L, -2, "first_byte_ms");
@@ -321,6 +362,12 @@ static int l_monotonic_ms(lua_State *L)
     return 1;
 }
 
+static int l_epoch_ms(lua_State *L)
+{
+    lua_pushinteger(L, (lua_Integer)cx_clock_epoch_ms());
+    return 1;
+}
+
 int cx_lua_open_loop(lua_State *L)
 {
     static const luaL_Reg methods[] = {
@@ -335,7 +382,8 @@ int cx_lua_open_loop(lua_State *L)
         lua_setfield(L, -2, "__close");
     }
     lua_pop(L, 1);
-    static const luaL_Reg fns[] = {{"new", l_new}, {"monotonic_ms", l_monotonic_ms}, {NULL, NULL}};
+    static const luaL_Reg fns[] = {
+        {"new", l_new}, {"monotonic_ms", l_monotonic_ms}, {"epoch_ms", l_epoch_ms}, {NULL, NULL}};
     luaL_newlib(L, fns);
     return 1;
 }

@@ -1,12 +1,13 @@
 --- Environment settings, parsed the way the reference parses them, and the backend/model/route
 --- choices that every run row records. Functions read the environment when called; a cx process
 --- never changes its own environment, so this equals the reference's per-process snapshot.
---- `state` arguments are the decoded state.json document (or nil); see cx.state.
+--- `state` arguments are the decoded state.json document (or nil); see cx.state. Inside a task
+--- attempt the variables are the attempt's (cx.context), not the shared process environment.
+local context = require "cx.context"
+
 local config = {}
 
-local function getenv(name)
-  return os.getenv(name)
-end
+local getenv = context.getenv
 
 local function trim(s)
   return (s:gsub("^%s+", ""):gsub("%s+$", ""))

@@ -6,6 +6,7 @@ local json = require "cx.json"
 local adapters = require "cx.adapters"
 local capture = require "cx.capture"
 local config = require "cx.config"
+local context = require "cx.context"
 local progress = require "cx.progress"
 local prompt_filter = require "cx.prompt_filter"
 local runlog = require "cx.runlog"
@@ -29,7 +30,7 @@ end
 function M.descriptor()
   local prefs, err, class = state.get("preferences")
   if err or type(prefs) ~= "table" then prefs = {} end
-  return adapters.describe(os.getenv, prefs), err, class
+  return adapters.describe(context.getenv, prefs), err, class
 end
 
 --- Row fields describing the prompt that was sent.
@@ -53,6 +54,7 @@ function M.result_fields(r)
     schema_valid = r.ok, schema_ok = r.ok,
     failure_class = r.ok and json.null or r.class,
     http_status = r.http_status or json.null,
+    retry_after_ms = r.retry_after_ms, -- an optional key: only on a failure that said when to retry
   }
   if not r.ok then
     f.schema_reason = r.reason
@@ -86,6 +88,25 @@ function M.filter_prompt(raw, is_schema)
   return prompt_filter.filter(raw, config.uint("CX_PROMPT_FILTER_MAX_CHARS"))
 end
 
+-- Send raw (filtered as configured) through the adapter of d; the prompt fields go into fields.
+local function ask(d, fields, raw, mode)
+  local filtered = M.filter_prompt(raw, false)
+  merge(fields, M.prompt_fields(raw, filtered))
+  return adapters.run(d, { prompt = filtered, mode = mode, timeout_secs = config.llm_timeout_secs(),
+    progress = progress.ticker(d.name) })
+end
+
+-- The run's one row: the result's fields, the duration; appended (a failure to write is remembered
+-- by cx.runlog for the CLI to report).
+local function write_row(tool, fields, result, started)
+  merge(fields, M.result_fields(result))
+  fields.schema_enforced = false
+  fields.duration_ms = M.elapsed_ms(started)
+  local row = runlog.row(tool, fields)
+  runlog.append(row)
+  return row
+end
+
 --- Run a captured command's output through the adapter. opts = {tool, mode, argv, make_prompt?}:
 --- make_prompt(capture, argv) builds the prompt around the capture (default: the captured text).
 --- Returns {result, exit_code (the captured command's), row, descriptor, message (on failure)}. When
@@ -106,18 +127,25 @@ function M.run_captured(opts)
     })
   else
     merge(fields, cap.fields)
-    local raw = opts.make_prompt and opts.make_prompt(cap, opts.argv) or cap.text
-    local filtered = M.filter_prompt(raw, false)
-    merge(fields, M.prompt_fields(raw, filtered))
-    result = adapters.run(d, { prompt = filtered, mode = opts.mode, timeout_secs = config.llm_timeout_secs(),
-      progress = progress.ticker(d.name) })
+    result = ask(d, fields, opts.make_prompt and opts.make_prompt(cap, opts.argv) or cap.text, opts.mode)
   end
-  merge(fields, M.result_fields(result))
-  fields.schema_enforced = false
-  fields.duration_ms = M.elapsed_ms(started)
-  local row = runlog.row(opts.tool, fields)
-  runlog.append(row)
+  local row = write_row(opts.tool, fields, result, started)
   return { result = result, exit_code = cap and cap.exit_code or 1, row = row, descriptor = d }
+end
+
+--- Send a prompt as it is (a task's free-text objective). opts = {tool, mode, prompt}.
+--- Returns {result, exit_code (0, or 1 when the run failed), row, descriptor}; a broken state.json
+--- is a `config_error` failure as in run_captured.
+function M.run_prompt(opts)
+  local started = core.loop.monotonic_ms()
+  local d, derr = M.descriptor()
+  if derr then
+    return { result = adapters.result.fail("config_error", derr), exit_code = 1, descriptor = { warnings = {} } }
+  end
+  local fields = adapters.telemetry(d)
+  local result = ask(d, fields, opts.prompt, opts.mode)
+  local row = write_row(opts.tool, fields, result, started)
+  return { result = result, exit_code = result.ok and 0 or 1, row = row, descriptor = d }
 end
 
 return M

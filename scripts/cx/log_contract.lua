@@ -106,15 +106,23 @@ local ADDED = {
 }
 
 --- Keys written only on the rows they concern (absent elsewhere), typed like the others:
---- wave, attempt_started_ms, attempt_finished_ms (epoch ms) and run_id on the scheduler's attempt
---- rows; legacy_fields on rows `logs migrate` rewrote, holding the original value of every key it
---- could not keep as it was (docs/logs.md).
+--- wave, attempt_started_ms, attempt_finished_ms (epoch ms), run_offset_ms (from the run's start)
+--- and backend_moved_from on the scheduler's attempt rows, run_id on every row of a `task run` or
+--- `run-all` (its summary row too), run_all_skipped and run_all_not_run on the run-all summary row,
+--- retry_after_ms on a failure that said when the provider resets (docs/runlog.md);
+--- legacy_fields on rows `logs migrate` rewrote, holding the original value of every key it could
+--- not keep as it was (docs/logs.md).
 local OPTIONAL = {
   { "wave", "u64|null" },
   { "attempt_started_ms", "u64|null" },
   { "attempt_finished_ms", "u64|null" },
   { "run_id", "str|null" },
   { "legacy_fields", "object|null" },
+  { "run_offset_ms", "u64|null" },
+  { "backend_moved_from", "str|null" },
+  { "retry_after_ms", "u64|null" },
+  { "run_all_skipped", "u64|null" },
+  { "run_all_not_run", "u64|null" },
 }
 
 --- The 33 keys that must be present (null allowed), in the order reports list them.
@@ -154,6 +162,7 @@ M.ENUMS = {
   backend_used = { "codex", "ollama" },
   llm_backend = { "codex", "ollama" },
   backend_selected = { "codex", "ollama" },
+  backend_moved_from = { "codex", "ollama" },
   adapter_type = { "codex-cli", "ollama-cli", "mock", "http-stub", "http-curl" },
   provider_transport = { "process", "mock", "http" },
   provider_status = { "stable", "experimental", "stub_unimplemented" },

@@ -4,6 +4,7 @@
 local core = require "cx.core"
 local json = require "cx.json"
 local config = require "cx.config"
+local context = require "cx.context"
 local contract = require "cx.log_contract"
 local paths = require "cx.paths"
 local redact = require "cx.redact"
@@ -41,7 +42,7 @@ local function env_uint(name, max)
 end
 
 local function env_json(name)
-  local text = os.getenv(name)
+  local text = context.getenv(name)
   if text == nil then return json.null end
   local v = json.decode(text)
   if v == nil then return json.null end
@@ -105,13 +106,15 @@ local TWINS = {
   { "schema_valid", "schema_ok" }, { "prompt_sha256", "prompt_sha256_filtered" },
 }
 
---- A row for tool: every contract key (json.null when unset), the base fields, then `fields`
---- (which win; use json.null to clear a base field). now (os.time() value) fixes the clock.
+--- A row for tool: every contract key (json.null when unset), the base fields, the run context's
+--- fields (cx.context: a task attempt's run_id, wave, times), then `fields` (which win; use
+--- json.null to clear a base field). now (os.time() value) fixes the clock.
 function runlog.row(tool, fields, now)
   fields = fields or {}
   local row = {}
   for _, k in ipairs(contract.ROW_KEYS) do row[k] = json.null end
   for k, v in pairs(base_fields(tool, now)) do row[k] = v end
+  for k, v in pairs(context.row_fields() or {}) do row[k] = v end
   for k, v in pairs(fields) do row[k] = v end
   for _, pair in ipairs(TWINS) do
     local a, b = pair[1], pair[2]
@@ -172,7 +175,10 @@ function runlog.append(row, path)
       end
     end
   end
-  if ok then return true end
+  if ok then
+    context.note_row(row)
+    return true
+  end
   lost[#lost + 1] = err
   return nil, err
 end

@@ -117,14 +117,16 @@ function M.record_stopped(opts)
   return M.append_row(opts.tool, fields)
 end
 
---- Run a structured command. opts = {tool, schema_name, task_input, capture_fields, started_ms,
---- defer_row (return the row fields as out.row_fields instead of appending the row)}.
+--- Run a structured command. opts = {tool, schema_name | schema (a loaded schema, e.g.
+--- registry.inline), task_input, capture_fields, started_ms, defer_row (return the row fields as
+--- out.row_fields instead of appending the row)}.
 --- Returns {ok=true, value, json} or {ok=false, kind="schema"|"adapter"|"setup", message, quarantine_id?,
 --- raw?, reason?}.
 function M.run(opts)
   local p, perr = paths.resolve()
   if not p then return { ok = false, kind = "setup", message = perr } end
-  local schema, serr = registry.load(p.schemas_dir, opts.schema_name)
+  local schema, serr = opts.schema, nil
+  if not schema then schema, serr = registry.load(p.schemas_dir, opts.schema_name) end
   if not schema then return { ok = false, kind = "setup", message = serr } end
   local d, derr = execute.descriptor()
   if derr then return { ok = false, kind = "setup", message = derr } end

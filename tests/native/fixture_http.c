@@ -134,6 +134,12 @@ static void serve(fixture_http *s, int fd, char *req, size_t head_len, long tota
     } else if (strncmp(path, "/status/", 8) == 0) {
         snprintf(value, sizeof value, "status %s", path + 8);
         respond(fd, atoi(path + 8), "text/plain", value, strlen(value));
+    } else if (strcmp(path, "/ratelimit") == 0) {
+        static const char head[] = "HTTP/1.1 429 Too Many Requests\r\nContent-Type: text/plain\r\n"
+                                   "Retry-After: 7\r\nx-ratelimit-reset-requests:  1.5s \r\n"
+                                   "X-Dup: a\r\nX-Dup: b\r\nContent-Length: 4\r\n"
+                                   "Connection: close\r\n\r\nslow";
+        send_all(fd, head, sizeof head - 1);
     } else if (strcmp(path, "/auth") == 0) {
         header_value(req, "Authorization", value, sizeof value);
         respond(fd, 200, "text/plain", value, strlen(value));

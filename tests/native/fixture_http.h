@@ -1,6 +1,8 @@
 /* A small HTTP/1.1 server for the C tests: listens on 127.0.0.1 (a free port), one thread per
  * connection, and answers by path:
  *   /ok/<word>        200 text/plain "ok:<word>"
+ *   /ratelimit        429 with Retry-After: 7, x-ratelimit-reset-requests: 1.5s and a header
+ *                     sent twice (X-Dup: a, X-Dup: b)
  *   /status/<code>    <code> with body "status <code>"
  *   /redirect/<code>  <code> with a Location carrying credentials, body "moved"
  *   /auth             200, the body is the Authorization header value it received

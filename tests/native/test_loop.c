@@ -307,6 +307,7 @@ static void test_http(void)
     int64_t ok = http(l, "/ok/one", 5000, 5000, 10000);
     int64_t auth = http(l, "/auth", 0, 0, 10000);
     int64_t limited = http(l, "/status/429", 0, 0, 10000);
+    int64_t reset = http(l, "/ratelimit", 0, 0, 10000);
     int64_t broken = http(l, "/status/500", 0, 0, 10000);
     int64_t hang = http(l, "/hang", 300, 5000, 10000);
     int64_t stall = http(l, "/stall", 5000, 300, 10000);
@@ -335,6 +336,13 @@ static void test_http(void)
     CHECK_STR(done[auth].body, "Bearer " TOKEN);
     CHECK_STR(done[limited].class_name, CX_HTTP_RATE_LIMITED);
     CHECK_INT(done[limited].status, 429);
+    /* the response's header block is kept, the last block only (curl's status line excluded) */
+    CHECK_STR(done[reset].class_name, CX_HTTP_RATE_LIMITED);
+    CHECK(done[reset].headers != NULL);
+    CHECK(done[reset].headers && strstr(done[reset].headers, "Retry-After: 7\r\n") != NULL);
+    CHECK(done[reset].headers && strstr(done[reset].headers, "HTTP/") == NULL);
+    CHECK(done[reset].headers_len == (done[reset].headers ? strlen(done[reset].headers) : 0));
+    CHECK(done[ok].headers && strstr(done[ok].headers, "Content-Type: text/plain") != NULL);
     CHECK_STR(done[broken].class_name, CX_HTTP_SERVER_ERROR);
     CHECK_STR(done[refused].class_name, CX_HTTP_TRANSPORT_UNREACHABLE);
     CHECK_STR(done[hang].class_name, CX_HTTP_TIMEOUT);

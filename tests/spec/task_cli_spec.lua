@@ -548,11 +548,12 @@ describe("cx task dispatch and help", function()
     assert.equal("No tasks.\n", ok(repo(), { "cxtask", "list" }).stdout)
   end)
 
-  it("registers run and run-all for pkg runall (not implemented in this build)", function()
-    for _, sub in ipairs({ "run", "run-all" }) do
-      local r = cx(repo(), { "task", sub, "task_001" })
-      assert.equal(1, r.code)
-      assert.equal("cx task " .. sub .. ": not implemented yet\n", r.stderr)
-    end
+  it("dispatches run and run-all (their behaviour: task_run_spec, task_run_all_spec)", function()
+    local r = cx(repo(), { "task", "run", "task_001" })
+    assert.equal(1, r.code)
+    assert.equal("cx task run: task not found: task_001\n", r.stderr)
+    r = cx(repo(), { "task", "run-all", "task_001" })
+    assert.equal(2, r.code)
+    assert.equal("cx task run-all: unknown flag 'task_001'\n", r.stderr)
   end)
 end)

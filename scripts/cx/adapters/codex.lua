@@ -4,6 +4,7 @@
 local core = require "cx.core"
 local json = require "cx.json"
 local binaries = require "cx.adapters.binaries"
+local context = require "cx.context"
 local paths = require "cx.paths"
 local R = require "cx.adapters.result"
 local redact = require "cx.redact"
@@ -43,10 +44,10 @@ function M.start(loop, d, req)
   if where and where.scope == "global" then argv[#argv + 1] = "--skip-git-repo-check" end
   argv[#argv + 1] = "-"
   local label = M.label(req.mode)
-  local id, err = loop:spawn({
+  local id, err = loop:spawn(context.spawn_env({
     argv = argv, stdin = req.prompt, timeout_ms = req.timeout_secs * 1000, grace_ms = req.grace_ms or 2000,
     env_unset = redact.child_env_unset(),
-  })
+  }))
   if not id then
     return nil, R.fail("spawn_failed", R.spawn_reason(label, err), { command_label = label })
   end

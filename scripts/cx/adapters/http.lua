@@ -4,14 +4,16 @@
 --- process and is scrubbed from anything the result carries.
 local core = require "cx.core"
 local json = require "cx.json"
+local context = require "cx.context"
 local R = require "cx.adapters.result"
+local reset_hint = require "cx.adapters.reset_hint"
 
 local M = {}
 
 M.missing_url = "http-curl adapter requires CX_HTTP_PROVIDER_URL to be set"
 
 local function env_secs(name, default)
-  local v = os.getenv(name)
+  local v = context.getenv(name)
   local n = v and math.tointeger(tonumber(v))
   if n and n >= 1 then return n end
   return default
@@ -46,7 +48,7 @@ function M.start(loop, d, req)
   if not d.http.url then return nil, R.fail("config_error", M.missing_url) end
   local body, ctype = request_for(d, req.prompt)
   local total = req.timeout_secs * 1000
-  local token = os.getenv("CX_HTTP_PROVIDER_TOKEN")
+  local token = context.getenv("CX_HTTP_PROVIDER_TOKEN")
   token = token and token:match("^%s*(.-)%s*$")
   if token == "" then token = nil end
   local id, err, class = loop:http({
@@ -77,6 +79,13 @@ local function body_error(body)
   return nil
 end
 
+-- A 429 whose body says the account's quota is used up is not a passing rate limit.
+local function is_quota(body)
+  local text = (body or ""):lower()
+  return text:find("insufficient_quota", 1, true) or text:find("quota", 1, true)
+    or text:find("usage limit", 1, true)
+end
+
 local function transport_failure(att, c)
   local label = M.label(att.d)
   if c.timed_out then
@@ -90,7 +99,10 @@ local function transport_failure(att, c)
   elseif c.status and c.status >= 400 then
     detail = string.format("HTTP %d%s", c.status, body_error(c.body) and (": " .. body_error(c.body)) or "")
   end
-  return R.fail(class, string.format("http provider [%s] %s", class, detail))
+  if c.status == 429 and is_quota(c.body) then class = "quota_exhausted" end
+  local hint
+  if c.status == 429 or c.status == 503 then hint = reset_hint.from_headers(c.headers, core.loop.epoch_ms()) end
+  return R.fail(class, string.format("http provider [%s] %s", class, detail), { retry_after_ms = hint })
 end
 
 function M.finish(att, c)

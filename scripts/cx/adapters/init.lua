@@ -6,6 +6,7 @@
 local core = require "cx.core"
 local json = require "cx.json"
 local catalog = require "cx.adapters.catalog"
+local context = require "cx.context"
 local identity = require "cx.adapters.identity"
 local jobs = require "cx.jobs"
 local select = require "cx.adapters.select"
@@ -33,7 +34,7 @@ M.modes = { plain = true, jsonl = true, agent = true, schema = true }
 
 --- The descriptor for the current environment and state preferences (see cx.adapters.select).
 function M.describe(getenv, prefs)
-  local d = select.resolve(getenv or os.getenv, prefs)
+  local d = select.resolve(getenv or context.getenv, prefs)
   d.id = identity.id(d)
   return d
 end

@@ -1,6 +1,7 @@
 --- ollama-cli: `ollama run MODEL` with the prompt on stdin. `--nowordwrap` keeps terminal escape
 --- sequences out of piped output; the CLI's closing blank lines are framing, not reply.
 local binaries = require "cx.adapters.binaries"
+local context = require "cx.context"
 local R = require "cx.adapters.result"
 local redact = require "cx.redact"
 
@@ -19,11 +20,11 @@ function M.start(loop, d, req)
   if not d.model then
     return nil, R.fail("config_error", M.model_unset)
   end
-  local id, err = loop:spawn({
+  local id, err = loop:spawn(context.spawn_env({
     argv = { (binaries.program("ollama")), "run", d.model, "--nowordwrap" },
     stdin = req.prompt, timeout_ms = req.timeout_secs * 1000, grace_ms = req.grace_ms or 2000,
     env_unset = redact.child_env_unset(),
-  })
+  }))
   if not id then
     return nil, R.fail("spawn_failed", R.spawn_reason(M.label, err), { command_label = M.label })
   end

@@ -1,6 +1,7 @@
 --- The normalized adapter result: the one shape every adapter returns, success or failure.
 ---   ok, text (plain text or agent text), jsonl (the JSONL stream for `cxj`), usage, events, notices,
 ---   duration_ms, exit_code, signal, http_status, timed_out, timeout_secs, command_label,
+---   retry_after_ms (the provider said it resets in that many ms: Retry-After, x-ratelimit-reset-*),
 ---   class and reason (failures only).
 local json = require "cx.json"
 

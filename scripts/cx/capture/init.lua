@@ -1,6 +1,7 @@
 --- Capture a system command's output as LLM context: run argv directly (never through a shell) in the
 --- event loop with the timeout of its label, join stdout and stderr, reduce, and clip to the budget.
 local config = require "cx.config"
+local context = require "cx.context"
 local jobs = require "cx.jobs"
 local reduce = require "cx.capture.reduce"
 local R = require "cx.adapters.result"
@@ -14,7 +15,7 @@ function M.budget()
   return {
     chars = config.uint("CX_CONTEXT_BUDGET_CHARS") or 12000,
     lines = config.uint("CX_CONTEXT_BUDGET_LINES") or 300,
-    mode = (os.getenv("CX_CONTEXT_CLIP_MODE") or "smart"):lower(),
+    mode = (context.getenv("CX_CONTEXT_CLIP_MODE") or "smart"):lower(),
     footer = config.u8_bool("CX_CONTEXT_CLIP_FOOTER", true),
   }
 end
@@ -32,8 +33,8 @@ function M.run(argv, opts)
   local label = opts.label or M.label(argv)
   local secs = opts.timeout_secs or config.timeout_for(label)
   local done, err = jobs.await(function(loop)
-    return loop:spawn({ argv = argv, timeout_ms = secs * 1000, grace_ms = 2000, stdin = opts.stdin,
-      env_set = opts.env_set, cwd = opts.cwd, env_unset = redact.child_env_unset() })
+    return loop:spawn(context.spawn_env({ argv = argv, timeout_ms = secs * 1000, grace_ms = 2000,
+      stdin = opts.stdin, env_set = opts.env_set, cwd = opts.cwd, env_unset = redact.child_env_unset() }))
   end)
   if not done then return nil, R.spawn_reason(label, err), "spawn_failed" end
   if done.cancel_reason then return nil, done.error, done.class end
@@ -63,7 +64,7 @@ function M.capture(argv, opts)
   local out, err, class, secs = M.run(argv, opts)
   if not out then return nil, err, class, secs end
   local reduced = reduce.reduce(redact.string(M.join(out.stdout, out.stderr)), argv,
-    config.u8_bool("CX_NATIVE_REDUCE", true), os.getenv("CX_CAPTURE_PROFILE"))
+    config.u8_bool("CX_NATIVE_REDUCE", true), context.getenv("CX_CAPTURE_PROFILE"))
   local budget = M.budget()
   local text, s = clip.clip(reduced, budget)
   return {

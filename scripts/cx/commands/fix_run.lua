@@ -5,6 +5,7 @@ local core = require "cx.core"
 local capture = require "cx.capture"
 local config = require "cx.config"
 local execute = require "cx.execute"
+local sinks = require "cx.sink"
 local paths = require "cx.paths"
 local policy = require "cx.policy"
 local schema_exec = require "cx.schema_exec"
@@ -30,10 +31,10 @@ local function task_input(argv, cap)
 end
 
 -- Check and run the suggested commands. Returns policy_blocked, policy_reason (joined by "; ").
-local function run_suggestions(commands, unsafe, p)
+local function run_suggestions(commands, unsafe, p, sink)
   local handle, perr = policy.load("command_safety", { policies_dir = p.policies_dir })
   if not handle then
-    io.stderr:write("cx fix-run: ", perr, "; running nothing\n")
+    sink.err("cx fix-run: " .. perr .. "; running nothing\n")
     return true, perr
   end
   -- One sandboxed evaluation classifies every command; a policy that fails blocks them all.
@@ -53,16 +54,16 @@ local function run_suggestions(commands, unsafe, p)
       reasons[#reasons + 1] = verdict.reason or "blocked"
     end
     if verdict.blocked and not unsafe then
-      io.stderr:write(string.format("WARN blocked dangerous command (%s); use CXFIX_FORCE=1 or --unsafe: %s\n",
+      sink.err(string.format("WARN blocked dangerous command (%s); use CXFIX_FORCE=1 or --unsafe: %s\n",
         verdict.reason or "blocked", cmd))
     else
-      io.stdout:write("$ ", cmd, "\n")
+      sink.out("$ " .. cmd .. "\n")
       local out, run_err, class = capture.run({ "bash", "-lc", cmd }, { timeout_secs = config.timeout_for("bash") })
       if out then
-        io.stdout:write(out.stdout)
-        io.stderr:write(out.stderr)
+        sink.out(out.stdout)
+        sink.err(out.stderr)
       else
-        io.stderr:write("cx fix-run: ", run_err, "\n")
+        sink.err("cx fix-run: " .. run_err .. "\n")
         if class == "interrupted" then break end -- a signal: run no further fix
       end
     end
@@ -70,19 +71,17 @@ local function run_suggestions(commands, unsafe, p)
   return blocked, #reasons > 0 and table.concat(reasons, "; ") or nil
 end
 
-function M.run(argv)
+--- Run `cx fix-run [--unsafe] <command...>` writing to sink (cx.sink). Returns the exit code: the
+--- original command's, 1 when the analysis failed, 2 without a command.
+function M.execute(argv, sink)
   local unsafe = false
-  if argv[1] == "--help" or argv[1] == "-h" then
-    io.stdout:write(HELP)
-    return 0
-  end
   if argv[1] == "--unsafe" then
     unsafe = true
     table.remove(argv, 1)
   end
   if argv[1] == "--" then table.remove(argv, 1) end
   if #argv == 0 then
-    io.stderr:write("cx fix-run: missing <command> (run 'cx fix-run --help')\n")
+    sink.err("cx fix-run: missing <command> (run 'cx fix-run --help')\n")
     return 2
   end
   unsafe = unsafe or config.u8_bool("CXFIX_FORCE", false) or config.u8_bool("CX_UNSAFE", false)
@@ -93,7 +92,7 @@ function M.run(argv)
       schema_exec.record_stopped({ tool = "cxrs_fix_run", schema_name = "fixrun", class = class, reason = err,
         started_ms = started })
     end
-    io.stderr:write("cx fix-run: ", err, "\n")
+    sink.err("cx fix-run: " .. err .. "\n")
     return 1
   end
   local out = schema_exec.run({ tool = "cxrs_fix_run", schema_name = "fixrun", task_input = task_input(argv, cap),
@@ -101,30 +100,38 @@ function M.run(argv)
   if not out.ok then
     if out.row_fields then schema_exec.append_row("cxrs_fix_run", out.row_fields) end
     if out.kind == "schema" then
-      io.stderr:write("cx fix-run: schema failure; quarantine_id=", out.quarantine_id, "\n",
-        "cx fix-run: raw response follows:\n", out.raw, "\n")
+      sink.err("cx fix-run: schema failure; quarantine_id=" .. out.quarantine_id .. "\n"
+        .. "cx fix-run: raw response follows:\n" .. out.raw .. "\n")
     else
-      io.stderr:write("cx fix-run: ", out.message, "\n")
+      sink.err("cx fix-run: " .. out.message .. "\n")
     end
     return 1
   end
   local v = out.value
   if type(v.analysis) == "string" and v.analysis:find("%S") then
-    io.stdout:write("Analysis:\n", v.analysis, "\n\n")
+    sink.out("Analysis:\n" .. v.analysis .. "\n\n")
   end
-  io.stdout:write("Suggested commands:\n", DASHES, "\n")
-  for _, c in ipairs(v.commands) do io.stdout:write(c, "\n") end
-  io.stdout:write(DASHES, "\n")
+  sink.out("Suggested commands:\n" .. DASHES .. "\n")
+  for _, c in ipairs(v.commands) do sink.out(c .. "\n") end
+  sink.out(DASHES .. "\n")
   local fields = out.row_fields
   if config.u8_bool("CXFIX_RUN", false) then
     local p = paths.resolve()
-    fields.policy_blocked, fields.policy_reason = run_suggestions(v.commands, unsafe, p)
+    fields.policy_blocked, fields.policy_reason = run_suggestions(v.commands, unsafe, p, sink)
   else
-    io.stdout:write("Not running suggested commands (set CXFIX_RUN=1 to execute).\n")
+    sink.out("Not running suggested commands (set CXFIX_RUN=1 to execute).\n")
   end
   fields.duration_ms = execute.elapsed_ms(started)
   schema_exec.append_row("cxrs_fix_run", fields)
   return cap.exit_code
+end
+
+function M.run(argv)
+  if argv[1] == "--help" or argv[1] == "-h" then
+    io.stdout:write(HELP)
+    return 0
+  end
+  return M.execute(argv, sinks.stdio())
 end
 
 return M

@@ -2,6 +2,7 @@
 --- `fix` and `cxcopy` reuse its argument handling and run step.
 local args = require "cx.args"
 local execute = require "cx.execute"
+local sinks = require "cx.sink"
 
 local M = {}
 
@@ -50,6 +51,34 @@ function M.run(name, opts)
   return out
 end
 
+--- Run `cx <name> <argv...>` (argv without the name), writing to sink (cx.sink): what a task
+--- objective naming the command runs. Returns the exit code: the captured command's on success, 1
+--- when the run failed, 2 without a command.
+function M.execute(name, argv, sink)
+  local spec = modes[name]
+  if argv[1] == "--" then table.remove(argv, 1) end
+  if #argv == 0 then
+    sink.err("cx " .. name .. ": missing <command> to capture (run 'cx " .. name .. " --help')\n")
+    return 2
+  end
+  local out = execute.run_captured({ tool = spec.tool, mode = spec.mode, argv = argv })
+  for _, w in ipairs(out.descriptor.warnings) do sink.err("cx " .. name .. ": warning: " .. w .. "\n") end
+  local r = out.result
+  if not r.ok then
+    sink.err("cx " .. name .. ": " .. r.reason .. "\n")
+    return 1
+  end
+  if spec.mode == "plain" then
+    sink.out(r.text)
+  elseif spec.mode == "jsonl" then
+    sink.out(r.jsonl)
+    if r.jsonl:sub(-1) ~= "\n" then sink.out("\n") end
+  else
+    sink.out(r.text .. "\n")
+  end
+  return out.exit_code
+end
+
 --- A command module for one of the names above.
 function M.command(name)
   local spec = modes[name]
@@ -59,23 +88,14 @@ function M.command(name)
     run = function(argv)
       local cmd, code = M.command_argv(name, argv, help(name))
       if not cmd then return code end
-      local out = M.run(name, { tool = spec.tool, mode = spec.mode, argv = cmd })
-      local r = out.result
-      if not r.ok then
-        io.stderr:write("cx ", name, ": ", r.reason, "\n")
-        return 1
-      end
-      if spec.mode == "plain" then
-        io.stdout:write(r.text)
-      elseif spec.mode == "jsonl" then
-        io.stdout:write(r.jsonl)
-        if r.jsonl:sub(-1) ~= "\n" then io.stdout:write("\n") end
-      else
-        io.stdout:write(r.text, "\n")
-      end
-      return out.exit_code
+      return M.execute(name, cmd, sinks.stdio())
     end,
   }
+end
+
+--- Is name one of cx, cxj, cxo, cxol?
+function M.handles(name)
+  return modes[name] ~= nil
 end
 
 return M

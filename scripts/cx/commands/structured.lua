@@ -3,6 +3,7 @@
 --- capture each one needs, and how each renders its schema-valid result.
 local core = require "cx.core"
 local json = require "cx.json"
+local sinks = require "cx.sink"
 local capture = require "cx.capture"
 local printable = require "cx.printable"
 local schema_exec = require "cx.schema_exec"
@@ -117,6 +118,60 @@ specs.commitmsg = {
   end,
 }
 
+--- Run structured command `name` with argv, writing to sink (cx.sink). Returns the exit code: 0
+--- (an answer, or nothing to summarize), 1 (failed: adapter, schema after its retry, capture), 2
+--- (usage).
+function M.execute(name, argv, sink)
+  local spec = specs[name]
+  if spec.needs_command then
+    if argv[1] == "--" then table.remove(argv, 1) end
+    if #argv == 0 then
+      sink.err("cx " .. name .. ": missing <command> to capture (run 'cx " .. name .. " --help')\n")
+      return 2
+    end
+  elseif #argv > 0 then
+    sink.err("cx " .. name .. ": unexpected argument '" .. printable.line(argv[1]) .. "'\n")
+    return 2
+  end
+  local started = core.loop.monotonic_ms()
+  local _, serr = state.load() -- a broken state.json stops the run before anything is captured
+  if serr then
+    sink.err("cx " .. name .. ": " .. serr .. "\n")
+    return 1
+  end
+  local input, fields_or_err, class = spec.input(argv)
+  if not input then
+    if class == "empty" then -- nothing to summarize is an answer, not a failure
+      sink.out(fields_or_err .. "\n")
+      return 0
+    end
+    if class == "interrupted" then -- stopped during its capture: still a run, with its row
+      schema_exec.record_stopped({ tool = spec.tool, schema_name = spec.schema, class = class,
+        reason = fields_or_err, started_ms = started })
+    end
+    sink.err("cx " .. name .. ": " .. fields_or_err .. "\n")
+    return 1
+  end
+  local out = schema_exec.run({ tool = spec.tool, schema_name = spec.schema, task_input = input,
+    capture_fields = fields_or_err, started_ms = started })
+  if out.ok then
+    sink.out(spec.render(out.value))
+    return 0
+  end
+  if out.kind == "schema" then
+    sink.err(string.format("cx %s: schema validation failed; quarantine_id=%s; raw=%s\n",
+      name, out.quarantine_id, out.raw))
+  else
+    sink.err("cx " .. name .. ": " .. out.message .. "\n")
+  end
+  return 1
+end
+
+--- Is name a structured command (next, diffsum, diffsum-staged, commitjson, commitmsg)?
+function M.handles(name)
+  return specs[name] ~= nil
+end
+
 --- The command module for one structured command name.
 function M.command(name)
   local spec = specs[name]
@@ -130,48 +185,7 @@ function M.command(name)
         io.stdout:write(help)
         return 0
       end
-      if spec.needs_command then
-        if argv[1] == "--" then table.remove(argv, 1) end
-        if #argv == 0 then
-          io.stderr:write("cx ", name, ": missing <command> to capture (run 'cx ", name, " --help')\n")
-          return 2
-        end
-      elseif #argv > 0 then
-        io.stderr:write("cx ", name, ": unexpected argument '", printable.line(argv[1]), "'\n")
-        return 2
-      end
-      local started = core.loop.monotonic_ms()
-      local _, serr = state.load() -- a broken state.json stops the run before anything is captured
-      if serr then
-        io.stderr:write("cx ", name, ": ", serr, "\n")
-        return 1
-      end
-      local input, fields_or_err, class = spec.input(argv)
-      if not input then
-        if class == "empty" then -- nothing to summarize is an answer, not a failure
-          io.stdout:write(fields_or_err, "\n")
-          return 0
-        end
-        if class == "interrupted" then -- stopped during its capture: still a run, with its row
-          schema_exec.record_stopped({ tool = spec.tool, schema_name = spec.schema, class = class,
-            reason = fields_or_err, started_ms = started })
-        end
-        io.stderr:write("cx ", name, ": ", fields_or_err, "\n")
-        return 1
-      end
-      local out = schema_exec.run({ tool = spec.tool, schema_name = spec.schema, task_input = input,
-        capture_fields = fields_or_err, started_ms = started })
-      if out.ok then
-        io.stdout:write(spec.render(out.value))
-        return 0
-      end
-      if out.kind == "schema" then
-        io.stderr:write(string.format("cx %s: schema validation failed; quarantine_id=%s; raw=%s\n",
-          name, out.quarantine_id, out.raw))
-      else
-        io.stderr:write("cx ", name, ": ", out.message, "\n")
-      end
-      return 1
+      return M.execute(name, argv, sinks.stdio())
     end,
   }
 end

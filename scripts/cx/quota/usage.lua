@@ -3,6 +3,7 @@
 --- time within the window), the burn report, and the tokens a backend used. Pure but for the clock
 --- (`now` can be given).
 local json = require "cx.json"
+local epoch = require "cx.epoch"
 local fields = require "cx.diag.fields"
 
 local usage = {}
@@ -16,16 +17,6 @@ usage.RECOMMENDATIONS = {
   "Use --actions + --strict gates to avoid broad retries.",
   "Prefer lean mode and tighter context budgets on token-heavy commands.",
 }
-
--- Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil).
-local function days_from_civil(y, m, d)
-  y = m <= 2 and y - 1 or y
-  local era = (y >= 0 and y or y - 399) // 400
-  local yoe = y - era * 400
-  local doy = (153 * (m + (m > 2 and -3 or 9)) + 2) // 5 + d - 1
-  local doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
-  return era * 146097 + doe - 719468
-end
 
 --- Epoch seconds of an RFC 3339 time (`2026-03-05T14:15:02Z`, fractions and offsets allowed), or nil.
 function usage.parse_time(text)
@@ -44,7 +35,7 @@ function usage.parse_time(text)
   end
   y, mo, d, h, mi, s = tonumber(y), tonumber(mo), tonumber(d), tonumber(h), tonumber(mi), tonumber(s)
   if mo < 1 or mo > 12 or d < 1 or d > 31 or h > 23 or mi > 59 or s > 60 then return nil end
-  return days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s - offset
+  return epoch.days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s - offset
 end
 
 local function row_time(row)

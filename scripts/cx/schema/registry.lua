@@ -63,6 +63,22 @@ function registry.list(schemas_dir)
   return out
 end
 
+-- The loaded form: the sorted pretty text (what prompts embed), its digest, the compiled schema.
+local function loaded(fname, base, path, source, schema, compiled)
+  local pretty = json.pretty(schema)
+  return {
+    name = fname,
+    base = base,
+    path = path,
+    source = source,
+    id = schema_id(schema),
+    text = pretty,
+    sha256 = core.digest.sha256_hex(pretty),
+    schema = schema,
+    compiled = compiled,
+  }
+end
+
 --- Load one schema by name (`next` or `next.schema.json`): the repository file if present, else the
 --- builtin. Returns { name, base, path, source, id, text (sorted pretty JSON, what prompts embed),
 --- sha256 (of text), schema (decoded), compiled }, or nil, `failed to read <path>: ...` /
@@ -92,18 +108,17 @@ function registry.load(schemas_dir, name)
   if schema == nil then return nil, derr, "invalid" end
   local compiled, cerr = validator.compile(schema)
   if not compiled then return nil, "failed to compile schema " .. path .. ": " .. cerr, "invalid" end
-  local pretty = json.pretty(schema)
-  return {
-    name = fname,
-    base = base,
-    path = path,
-    source = source,
-    id = schema_id(schema),
-    text = pretty,
-    sha256 = core.digest.sha256_hex(pretty),
-    schema = schema,
-    compiled = compiled,
-  }
+  return loaded(fname, base, path, source, schema, compiled)
+end
+
+--- The loaded form of a schema given as a table (a command's inline schema, such as the
+--- convergence judge's): the shape registry.load returns, with source "inline". Returns nil,
+--- `failed to compile schema inline:<name>: ...` and class invalid for a schema that does not compile.
+function registry.inline(name, schema)
+  local fname, base = file_name(name), base_name(name)
+  local compiled, cerr = validator.compile(schema)
+  if not compiled then return nil, "failed to compile schema inline:" .. fname .. ": " .. cerr, "invalid" end
+  return loaded(fname, base, "inline:" .. fname, "inline", schema, compiled)
 end
 
 return registry

@@ -218,11 +218,23 @@ local function number_cmp(a, b)
   return 0
 end
 
+-- Chunks of the ids seen lately: a sort compares each id many times (cleared when it grows large).
+local chunk_cache, cached = {}, 0
+
+local function chunks_of(id)
+  local c = chunk_cache[id]
+  if c then return c end
+  if cached >= 100000 then chunk_cache, cached = {}, 0 end
+  c = chunks(id)
+  chunk_cache[id], cached = c, cached + 1
+  return c
+end
+
 --- Id order: numeric-aware (`task_999` before `task_1000`), ties broken by plain byte order. The
 --- reference sorted ids as plain strings (docs/compat.md).
 function record.id_less(a, b)
   if a == b then return false end
-  local ca, cb = chunks(a), chunks(b)
+  local ca, cb = chunks_of(a), chunks_of(b)
   for i = 1, math.min(#ca, #cb) do
     local x, y = ca[i], cb[i]
     if x ~= y then

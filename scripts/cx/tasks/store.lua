@@ -95,12 +95,35 @@ local function encode(tasks)
 end
 store.encode = encode
 
+-- The same bytes as encode(tasks), built from each record's own text: pieces (record -> its text,
+-- indented as an array element) are reused for the records not in `changed` and filled for the
+-- others, so a batch that changed 50 of 10,000 records encodes 50. Returns the text.
+local function encode_pieces(tasks, pieces, changed)
+  if #tasks == 0 then return "[]\n" end
+  local parts = {}
+  for i, r in ipairs(tasks) do
+    local text = not changed[r] and pieces[r]
+    if not text then
+      text = "  " .. json.pretty(record.to_json(r)):gsub("\n", "\n  ")
+      pieces[r] = text
+    end
+    parts[i] = text
+  end
+  return "[\n" .. table.concat(parts, ",\n") .. "\n]\n"
+end
+
 --- The records in file order (a missing or whitespace-only file is an empty list), or nil,
 --- message, class ("invalid" for a file that does not parse or holds a bad record).
-function Store:load()
+--- opts.shared: the records also serve this store's next update while the file is unchanged (no
+--- second decode), which then changes them in place: for a caller that reads them but leaves
+--- their statuses to the store (the run-all driver).
+function Store:load(opts)
   local text, err, class = read_bounded(self.path, store.MAX_BYTES)
   if err then return nil, err, class end
-  return decode(text, self.path)
+  local tasks
+  tasks, err, class = decode(text, self.path)
+  if tasks and opts and opts.shared then self.cache = { text = text, tasks = tasks } end
+  return tasks, err, class
 end
 
 -- Writing -------------------------------------------------------------------------------------
@@ -114,15 +137,32 @@ function Store:update(fn)
   if not ok then return nil, err, class end
   local lock <close>, lerr, lclass = filelock.acquire(self.lock_path)
   if not lock then return nil, lerr, lclass end
-  local tasks
-  tasks, err, class = self:load()
-  if not tasks then return nil, err, class end
+  local text
+  text, err, class = read_bounded(self.path, store.MAX_BYTES)
+  if err then return nil, err, class end
+  -- The records this store wrote last, when the file still holds exactly those bytes: a run's
+  -- batches skip the decode, which dominates an update, and re-encode only the records they
+  -- changed (docs/tasks.md). Taken, not shared: fn mutates them, so they are kept again only once
+  -- written.
+  local cached = self.cache
+  self.cache = nil
+  local tasks, pieces
+  if cached and text == cached.text then
+    tasks, pieces = cached.tasks, cached.pieces
+  else
+    tasks, err, class = decode(text, self.path)
+    if not tasks then return nil, err, class end
+  end
+  -- fn may set tx.changed = {[record] = true}: the only records it changed (else: any)
   local tx = { write = true }
   local result, ferr, fclass = fn(tasks, tx)
   if result == nil and ferr ~= nil then return nil, ferr, fclass end
   if tx.write then
-    ok, err, class = fs.write_atomic(self.path, encode(tasks))
+    if not (pieces and tx.changed) then pieces = {} end
+    local out = encode_pieces(tasks, pieces, tx.changed or {})
+    ok, err, class = fs.write_atomic(self.path, out)
     if not ok then return nil, err, class end
+    self.cache = { text = out, tasks = tasks, pieces = pieces }
   end
   return result
 end
@@ -280,7 +320,8 @@ function Store:claim(ids, claim)
   local r, err, class = self:update(function(tasks, tx)
     local by_id = record.index(tasks)
     local holder = current_holder(self)
-    local claimed, refused = {}, {}
+    local claimed, refused, changed = {}, {}, {}
+    tx.changed = changed
     for _, id in ipairs(ids) do
       local t = by_id[id]
       if not t then
@@ -293,6 +334,7 @@ function Store:claim(ids, claim)
         t.updated_at = now
         t.claim = { run_id = c.run_id, pid = c.pid, pid_start = c.pid_start, started_at = c.started_at,
           run_lock = c.run_lock }
+        changed[t] = true
         claimed[#claimed + 1] = id
       end
     end
@@ -316,7 +358,8 @@ function Store:finish(list, opts)
   local now = record.now()
   local r, err, class = self:update(function(tasks, tx)
     local by_id = record.index(tasks)
-    local done, refused = {}, {}
+    local done, refused, changed = {}, {}, {}
+    tx.changed = changed
     for _, e in ipairs(list) do
       local t = by_id[e.id]
       if not t then
@@ -336,6 +379,7 @@ function Store:finish(list, opts)
           t.last_attempt = e.last_attempt
         end
         if e.note then record.add_note(t, e.note, now) end
+        changed[t] = true
         done[#done + 1] = e.id
       end
     end

@@ -9,7 +9,8 @@
 ---   srv.stop()                    -- SIGTERM, then wait for it; safe to call twice
 ---
 --- opts: max_requests, max_seconds (default 30), fault, status, fail_first, delay_ms, echo (bool),
---- text, body (string: written to a file and passed as --body), body_file, content_type, location,
+--- text, body (string: written to a file and passed as --body), body_file, content_type, header
+--- ("Name: value", on every reply), location,
 --- usage ({in, out}), port (default 0), raw (bool: --raw, the body file is the whole streamed body).
 local json = require "cx.json"
 
@@ -58,6 +59,7 @@ local function argv_for(scenario, opts, record)
   add("--delay-ms", opts.delay_ms)
   add("--text", opts.text)
   add("--content-type", opts.content_type)
+  add("--header", opts.header)
   add("--location", opts.location)
   add("--body", opts.body_file)
   if opts.usage then add("--usage", opts.usage[1] .. "," .. opts.usage[2]) end

@@ -14,6 +14,7 @@ function M.lock_parse(key)
   return key, true
 end
 
+-- Do two lists of parsed locks {domain, write} conflict?
 local function conflicts(a, b)
   for _, x in ipairs(a) do
     for _, y in ipairs(b) do
@@ -22,6 +23,7 @@ local function conflicts(a, b)
   end
   return false
 end
+M.conflicts = conflicts
 
 local function backoff_base(attempt)
   return math.min(250 * 2 ^ math.min(attempt - 1, 3), 2000) // 1
@@ -39,6 +41,7 @@ local function rng(seed)
     return (x >> 1) % n
   end
 end
+M.rng = rng
 
 -- run(s, specs, script, opts) -> report
 --   s        an unsealed scheduler holding `specs` (added in this order)

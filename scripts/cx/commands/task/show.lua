@@ -35,7 +35,7 @@ local function field(s)
   return type(s) == "string" and s ~= "" and s or nil
 end
 
--- The commands that help next, for the task's state.
+--- The commands that help next, for a task's state (lines "<command>    (why)").
 local function next_steps(t)
   local steps = {}
   local la, bb = t.last_attempt, t.blocked_by
@@ -119,6 +119,25 @@ function M.text(t)
     for _, s in ipairs(steps) do lines[#lines + 1] = "  " .. s end
   end
   return lines
+end
+
+M.next_steps = next_steps
+
+--- One line about an attempt: `class: reason (attempt 2 of 3, backend codex, execution_id E,
+--- quarantine_id Q)`.
+function M.attempt_line(la)
+  local head = value(la.class)
+  if field(la.reason) then head = head .. ": " .. common.cell(la.reason) end
+  local facts = {}
+  if la.attempt ~= nil and la.attempt ~= json.null then
+    facts[#facts + 1] = "attempt " .. tostring(la.attempt)
+      .. ((la.max_attempts ~= nil and la.max_attempts ~= json.null) and (" of " .. tostring(la.max_attempts)) or "")
+  end
+  for _, k in ipairs({ "backend", "execution_id", "quarantine_id" }) do
+    if field(la[k]) then facts[#facts + 1] = (k == "backend" and "backend " or (k .. " ")) .. common.cell(la[k]) end
+  end
+  if #facts > 0 then head = head .. " (" .. table.concat(facts, ", ") .. ")" end
+  return head
 end
 
 function M.run(argv)
