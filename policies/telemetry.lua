@@ -154,7 +154,7 @@ return {
     ["expect.timed_out"] = "timeout_secs command_label",
     ["expect.schema_failure"] = "quarantine_id",
     ["expect.runall_attempt"] = "task_id worker_id queue_ms retry_attempt retry_max run_id wave "
-      .. "attempt_started_ms attempt_finished_ms",
+      .. "attempt_started_ms attempt_finished_ms run_offset_ms",
     ["expect.task_run"] = "task_id run_id attempt_started_ms attempt_finished_ms",
     ["expect.task_attempt"] = "task_id retry_attempt retry_max",
     ["expect.runall_summary"] = "run_all_mode run_all_scheduled run_all_complete run_all_failed run_all_blocked "

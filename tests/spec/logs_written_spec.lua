@@ -168,6 +168,36 @@ describe("logs cx writes", function()
     assert.truthy(r.stdout:find("\nquality_severity: ok\n$"), r.stdout)
   end)
 
+  it("the scheduler's rows: task run, run-all with parallel waves, retries, failures and convergence", function()
+    local tr = require "helpers.tasks_repo"
+    local task = tr.task
+    tr.write_tasks(repo, {
+      task("task_001", { run_mode = "parallel", resource_keys = { "repo:read" } }),
+      task("task_002", { run_mode = "parallel", resource_keys = { "repo:read" }, max_retries = 2 }),
+      task("task_003", { objective = "next echo hi", max_retries = 3 }), -- a schema failure: not retried
+      task("task_004", { depends_on = { "task_001" }, converge = "majority", replicas = 2 }),
+      task("task_005", { depends_on = { "task_003" } }), -- skipped: its dependency fails
+      task("task_006", { run_mode = "parallel", resource_keys = { "repo:read" } }),
+      task("task_007", { status = "failed" }), -- not selected by run-all; run alone below
+    })
+    -- task_002 fails once with a transient error, then succeeds on its retry
+    local r = tr.cx(repo, { "task", "run-all", "--mode", "mixed", "--max-workers", "2" },
+      { CX_MOCK_FAIL = "server_error", CX_MOCK_FAIL_TASKS = "task_002", CX_MOCK_FAIL_EVERY = "2", CX_MOCK_PLAIN_RESPONSE = "not json" })
+    assert.equal(1, r.code, r.stdout .. r.stderr)
+    assert.equal(0, tr.cx(repo, { "task", "run", "task_007" }).code)
+    local rows = runlog_rows.all(repo)
+    local d = assert_clean(#rows)
+    local k, q = d.row_kinds, d.quality_rollups
+    assert.is_true(k.contexts.runall_attempt >= 6 and k.contexts.task_run >= 1, json.encode(k.contexts))
+    assert.same({ 1, 1 }, { k.kinds.runall_summary, k.kinds.convergence })
+    assert.equal(q.queue.scheduled_rows, q.queue.with_queue_ms)
+    assert.is_true(q.attempts.retries >= 1 and q.attempts.started >= 6, json.encode(q.attempts))
+    assert.same({ 0, 0 }, { q.attempts.retries_without_reason, q.attempts.started_not_finished })
+    assert.same({ 1, 1, 0, 0 }, { q.runs.runs_seen, q.runs.runs_with_summary, q.runs.runs_without_summary,
+      q.runs.open_runs })
+    assert.is_true(q.workers.workers_seen >= 1 and q.workers.workers_with_unfinished == 0)
+  end)
+
   it("a run stopped by a signal writes an `interrupted` row that validates clean", function()
     local bg = require "helpers.background"
     local p = bg.start({ "cxo", "echo", "hi" }, { cwd = repo,

@@ -1,6 +1,6 @@
 --- Test helper: synthetic run logs in cx's row shape (every contract key, null when unset) for the
 --- telemetry quality specs: plain capture rows, `task run-all` attempt rows (run_id, worker_id,
---- queue_ms, retry_*, wave, attempt_started_ms / attempt_finished_ms, as pkg runall writes them)
+--- queue_ms, retry_*, wave, attempt_started_ms / attempt_finished_ms, run_offset_ms, as pkg runall writes them)
 --- and run-all summary rows. Each builder returns a table; `M.text(rows)` gives the JSONL (row i
 --- on line i). `M.drop` / `json.null` make the defects.
 local json = require "cx.json"
@@ -67,7 +67,7 @@ function M.attempt(a, fields)
     run_id = a.run, worker_id = "w" .. a.worker, task_id = a.task, queue_ms = a.queue or 5,
     retry_attempt = attempt, retry_max = a.max or 2, retry_reason = attempt > 1 and "timeout" or json.null,
     retry_backoff_ms = attempt > 1 and 250 or json.null, wave = a.wave or 1,
-    attempt_started_ms = started, attempt_finished_ms = started + 900,
+    attempt_started_ms = started, attempt_finished_ms = started + 900, run_offset_ms = seq * 10,
   }, fields))
 end
 
