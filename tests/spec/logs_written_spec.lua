@@ -182,7 +182,8 @@ describe("logs cx writes", function()
     })
     -- task_002 fails once with a transient error, then succeeds on its retry
     local r = tr.cx(repo, { "task", "run-all", "--mode", "mixed", "--max-workers", "2" },
-      { CX_MOCK_FAIL = "server_error", CX_MOCK_FAIL_TASKS = "task_002", CX_MOCK_FAIL_EVERY = "2", CX_MOCK_PLAIN_RESPONSE = "not json" })
+      { CX_MOCK_FAIL = "server_error", CX_MOCK_FAIL_TASKS = "task_002", CX_MOCK_FAIL_EVERY = "2",
+        CX_MOCK_PLAIN_RESPONSE = "not json" })
     assert.equal(1, r.code, r.stdout .. r.stderr)
     assert.equal(0, tr.cx(repo, { "task", "run", "task_007" }).code)
     local rows = runlog_rows.all(repo)
