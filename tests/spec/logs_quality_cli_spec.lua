@@ -6,22 +6,22 @@ local h = require "helpers.cli"
 local json = require "cx.json"
 local tl = require "helpers.telemetry_log"
 
-local function ids(list)
-  local out = {}
-  for i, x in ipairs(list) do out[i] = x.id end
-  return out
-end
+-- Each test runs cx in a fresh scratch repository whose run log is `log`.
+local repo, log
 
-describe("cx logs stats: the telemetry gate", function()
-  local repo, log
+local function scratch_repo()
   before_each(function()
     repo = h.tmprepo()
     os.execute("mkdir -p " .. h.quote(repo .. "/.codex/cxlogs") .. " " .. h.quote(repo .. "/.codex/policies"))
     log = repo .. "/.codex/cxlogs/runs.jsonl"
   end)
   after_each(function() h.rm(repo) end)
+end
 
-  local function cx(args) return h.cx(args, { cwd = repo, env = { HOME = repo } }) end
+local function cx(args) return h.cx(args, { cwd = repo, env = { HOME = repo } }) end
+
+describe("cx logs stats: the telemetry gate", function()
+  scratch_repo()
 
   it("warnings: text names each finding and its lines; --strict fails, --severity critical passes", function()
     h.write(log, tl.text(tl.runall_defects()))
@@ -47,7 +47,7 @@ describe("cx logs stats: the telemetry gate", function()
     local d = json.decode(cx({ "logs", "stats", "--json" }).stdout)
     assert.equal("warning", d.quality_severity)
     assert.same({ "expected_field_incomplete", "queue_ms_missing", "retry_reason_missing", "attempt_unfinished",
-      "run_summary_missing" }, ids(d.findings))
+      "run_summary_missing" }, tl.ids(d.findings))
     assert.equal(3, d.findings[2].evidence[1].line)
   end)
 
@@ -159,15 +159,7 @@ return {
 end)
 
 describe("cx logs validate --format github|junit", function()
-  local repo, log
-  before_each(function()
-    repo = h.tmprepo()
-    os.execute("mkdir -p " .. h.quote(repo .. "/.codex/cxlogs"))
-    log = repo .. "/.codex/cxlogs/runs.jsonl"
-  end)
-  after_each(function() h.rm(repo) end)
-
-  local function cx(args) return h.cx(args, { cwd = repo, env = { HOME = repo } }) end
+  scratch_repo()
 
   local function broken()
     local a, b = tl.capture({ execution_id = "same" }), tl.capture({ execution_id = "same" })

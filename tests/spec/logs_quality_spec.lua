@@ -8,12 +8,6 @@ local tl = require "helpers.telemetry_log"
 local ref = require "helpers.reference_rows"
 local telemetry = require "cx.logs.telemetry"
 
-local function ids(list)
-  local out = {}
-  for i, x in ipairs(list) do out[i] = x.id end
-  return out
-end
-
 local function lines_of(list)
   local out = {}
   for i, e in ipairs(list) do out[i] = e.line end
@@ -115,7 +109,7 @@ describe("telemetry quality (cx.logs.telemetry)", function()
     assert.equal("run-r4", r.runs.open[1].run_id)
     -- the policy's findings, in rule order, with the rows
     assert.same({ "expected_field_incomplete", "queue_ms_missing", "retry_reason_missing", "attempt_unfinished",
-      "run_summary_missing" }, ids(doc.findings))
+      "run_summary_missing" }, tl.ids(doc.findings))
     assert.equal("warning", doc.quality_severity)
     assert.same({ 3, 7 }, lines_of(finding(doc, "expected_field_incomplete").evidence))
     assert.truthy(finding(doc, "expected_field_incomplete").message:find("runall_attempt.queue_ms partial (15 of 16",
@@ -246,7 +240,7 @@ describe("telemetry quality (cx.logs.telemetry)", function()
       lines_of(t.evidence) })
     assert.truthy(t.diagnostic:find("`cx logs validate` names every row", 1, true))
     assert.same({ "expected_field_incomplete", "expected_field_drift", "key_vanished", "unknown_key_appeared",
-      "type_changed" }, ids(doc.findings))
+      "type_changed" }, tl.ids(doc.findings))
     assert.same({ 40, 41, 42, 43, 44, 45, 46, 47, 48, 49 }, lines_of(finding(doc, "expected_field_drift").evidence))
     assert.truthy(finding(doc, "expected_field_drift").message:find("capture.ok.prompt_sha256 100% -> 30%", 1, true))
     assert.equal("warning", finding(doc, "key_vanished").severity)
@@ -324,7 +318,7 @@ return {
     local m = field(doc, "llm_model")
     assert.same({ "absent", 16, { "other" } }, { m.class, m.expected_rows, m.groups })
     assert.same({ "expected_field_incomplete", "queue_ms_missing", "attempt_unfinished", "run_summary_missing" },
-      ids(doc.findings))
+      tl.ids(doc.findings))
     assert.equal("critical", finding(doc, "expected_field_incomplete").severity)
     assert.truthy(finding(doc, "expected_field_incomplete").message:find("other.llm_model absent", 1, true))
     assert.falsy(finding(doc, "expected_field_incomplete").message:find("queue_ms", 1, true))

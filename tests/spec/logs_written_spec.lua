@@ -54,7 +54,8 @@ describe("logs cx writes", function()
     return d
   end
 
-  it("capture commands: cx, cxj, cxo, cxol, successes and adapter failures", function()
+  -- The capture commands (17 rows): successes, every adapter failure, cxcopy, fix, health.
+  local function run_captures()
     assert.equal(0, cx({ "cx", "git", "status" }).code)
     assert.equal(0, cx({ "cxj", "git", "status" }).code)
     assert.equal(0, cx({ "cxo", "echo", "hi" }).code)
@@ -69,6 +70,33 @@ describe("logs cx writes", function()
     cx({ "cxcopy", "true" }) -- no clipboard here: the run is still logged
     cx({ "fix", "false" })
     assert.equal(0, cx({ "health" }).code)
+  end
+
+  -- The structured commands: successes, schema failures with quarantine, relaxed mode.
+  local function run_structured()
+    assert.equal(0, cx({ "next", "git", "status" }).code)
+    assert.equal(0, cx({ "diffsum" }).code)
+    assert.equal(0, cx({ "diffsum-staged" }).code)
+    assert.equal(0, cx({ "commitjson" }).code)
+    assert.equal(0, cx({ "commitmsg" }).code)
+    assert.equal(1, cx({ "next", "true" }, { CX_MOCK_FAIL = "malformed" }).code) -- two rows + quarantine
+    assert.equal(1, cx({ "next", "true" }, { CX_MOCK_PLAIN_RESPONSE = "prose", CX_SCHEMA_RELAXED = "1" }).code)
+    assert.equal(1, cx({ "next", "true" }, { CX_MOCK_FAIL = "timeout", CX_TIMEOUT_LLM_SECS = "1" }).code)
+  end
+
+  -- Replay (success and failure) and fix-run, its last row a blocked command.
+  local function run_replays()
+    cx({ "next", "true" }, { CX_MOCK_FAIL = "malformed" })
+    local qid = runlog_rows.last(repo).quarantine_id
+    assert.equal(0, cx({ "replay", qid }).code)
+    assert.equal(1, cx({ "replay", qid }, { CX_MOCK_FAIL = "malformed" }).code)
+    local reply = '{"analysis":"stale","commands":["echo rebuilt > marker","rm -rf /"]}'
+    assert.equal(0, cx({ "fix-run", "true" }, { CX_MOCK_PLAIN_RESPONSE = reply }).code)
+    cx({ "fix-run", "true" }, { CX_MOCK_PLAIN_RESPONSE = reply, CXFIX_RUN = "1" })
+  end
+
+  it("capture commands: cx, cxj, cxo, cxol, successes and adapter failures", function()
+    run_captures()
     local d = assert_clean(17)
     assert.same({ 17, 0 }, { d.row_kinds.kinds.capture, d.nullability.broken })
     assert.is_true(d.row_kinds.outcomes.timed_out >= 1 and d.row_kinds.outcomes.failed >= 6)
@@ -98,14 +126,7 @@ describe("logs cx writes", function()
   end)
 
   it("structured commands: successes, schema failures with quarantine, relaxed mode", function()
-    assert.equal(0, cx({ "next", "git", "status" }).code)
-    assert.equal(0, cx({ "diffsum" }).code)
-    assert.equal(0, cx({ "diffsum-staged" }).code)
-    assert.equal(0, cx({ "commitjson" }).code)
-    assert.equal(0, cx({ "commitmsg" }).code)
-    assert.equal(1, cx({ "next", "true" }, { CX_MOCK_FAIL = "malformed" }).code) -- two rows + quarantine
-    assert.equal(1, cx({ "next", "true" }, { CX_MOCK_PLAIN_RESPONSE = "prose", CX_SCHEMA_RELAXED = "1" }).code)
-    assert.equal(1, cx({ "next", "true" }, { CX_MOCK_FAIL = "timeout", CX_TIMEOUT_LLM_SECS = "1" }).code)
+    run_structured()
     local n = #runlog_rows.all(repo)
     assert.is_true(n >= 9)
     local d = assert_clean(n)
@@ -113,13 +134,7 @@ describe("logs cx writes", function()
   end)
 
   it("replay, success and failure, and fix-run with a blocked command", function()
-    cx({ "next", "true" }, { CX_MOCK_FAIL = "malformed" })
-    local qid = runlog_rows.last(repo).quarantine_id
-    assert.equal(0, cx({ "replay", qid }).code)
-    assert.equal(1, cx({ "replay", qid }, { CX_MOCK_FAIL = "malformed" }).code)
-    local reply = '{"analysis":"stale","commands":["echo rebuilt > marker","rm -rf /"]}'
-    assert.equal(0, cx({ "fix-run", "true" }, { CX_MOCK_PLAIN_RESPONSE = reply }).code)
-    cx({ "fix-run", "true" }, { CX_MOCK_PLAIN_RESPONSE = reply, CXFIX_RUN = "1" })
+    run_replays()
     local n = #runlog_rows.all(repo)
     assert.is_true(n >= 6)
     assert_clean(n)
@@ -127,36 +142,11 @@ describe("logs cx writes", function()
   end)
 
   it("every command on the mock in one log: failures, schema failures, replay, fix-run, task variables", function()
-    cx({ "cx", "git", "status" })
-    cx({ "cxj", "git", "status" })
-    cx({ "cxo", "echo", "hi" })
-    cx({ "cxol", "true" })
-    for _, fail in ipairs({ "timeout", "unreachable", "malformed", "rate_limited", "server_error", "incomplete" }) do
-      cx({ "cxo", "true" }, { CX_MOCK_FAIL = fail, CX_TIMEOUT_LLM_SECS = "1" })
-    end
-    cx({ "cxo", "true" }, { CX_MOCK_ERROR = "quota exhausted" })
-    cx({ "cxo", "true" }, { CX_PROVIDER_ADAPTER = "http-stub" })
-    cx({ "cxo", "true" }, { CX_PROVIDER_ADAPTER = "http", CX_HTTP_PROVIDER_URL = false })
-    cx({ "cxo", "/nonexistent/command" })
-    cx({ "cxcopy", "true" })
-    cx({ "fix", "false" })
-    cx({ "health" })
+    run_captures()
     cx({ "cxo", "true" }, { CX_TASK_ID = "task_7", CX_TASK_WORKER_ID = "w3", CX_TASK_QUEUE_MS = "42",
       CX_TASK_RETRY_ATTEMPT = "2", CX_TASK_RETRY_MAX = "3", CX_TASK_RETRY_REASON = "timeout" })
-    cx({ "next", "git", "status" })
-    cx({ "diffsum" })
-    cx({ "diffsum-staged" })
-    cx({ "commitjson" })
-    cx({ "commitmsg" })
-    cx({ "next", "true" }, { CX_MOCK_FAIL = "malformed" })
-    local qid = runlog_rows.last(repo).quarantine_id
-    cx({ "replay", qid })
-    cx({ "replay", qid }, { CX_MOCK_FAIL = "malformed" })
-    cx({ "next", "true" }, { CX_MOCK_PLAIN_RESPONSE = "prose", CX_SCHEMA_RELAXED = "1" })
-    cx({ "next", "true" }, { CX_MOCK_FAIL = "timeout", CX_TIMEOUT_LLM_SECS = "1" })
-    local reply = '{"analysis":"stale","commands":["echo rebuilt > marker","rm -rf /"]}'
-    cx({ "fix-run", "true" }, { CX_MOCK_PLAIN_RESPONSE = reply })
-    cx({ "fix-run", "true" }, { CX_MOCK_PLAIN_RESPONSE = reply, CXFIX_RUN = "1" })
+    run_structured()
+    run_replays()
     local n = #runlog_rows.all(repo)
     assert.is_true(n >= 30, "rows: " .. n)
     -- one log of every kind: the halves hold different commands, which is no drift

@@ -123,20 +123,29 @@ local function header_lines(s, file, legacy_ok)
   return L
 end
 
+-- Calls fn(f) for each finding the run keeps, in line order. Returns true, or nil, message after a
+-- read error.
+local function each_finding(run, fn)
+  while true do
+    local f, err = run:next()
+    if not f then
+      if err then return nil, err end
+      return true
+    end
+    fn(f)
+  end
+end
+
 -- Text: the reference's counters, the findings kept (first SHOWN_PER_CLASS per class, line
 -- order), one summary line per class that has findings, then the status line (none on failure,
 -- as the reference).
 local function render_validate_text(run, file, legacy_ok)
   local shown, by_class = {}, {}
-  while true do
-    local f, err = run:next()
-    if not f then
-      if err then return nil, err end
-      break
-    end
+  local ok, err = each_finding(run, function(f)
     shown[#shown + 1] = validate.format(f)
     by_class[f.class] = (by_class[f.class] or 0) + 1
-  end
+  end)
+  if not ok then return nil, err end
   local s = run:summary()
   local L = header_lines(s, file, legacy_ok)
   for _, line in ipairs(shown) do L[#L + 1] = line end
@@ -163,18 +172,14 @@ local function render_validate_json(run, file, legacy_ok, strict)
     json.encode(file), ",\n  \"strict\": ", tostring(strict), ",\n  \"legacy_ok\": ", tostring(legacy_ok),
     ",\n  \"findings\": [")
   local n = 0
-  while true do
-    local f, err = run:next()
-    if not f then
-      if err then
-        out("\n  ]\n}\n") -- keep the document whole; the error goes to stderr
-        return nil, err
-      end
-      break
-    end
+  local ok, err = each_finding(run, function(f)
     out(n == 0 and "\n    " or ",\n    ", json.encode({ class = f.class, field = f.field or json.null, file = f.file,
       line = f.line, message = f.message, severity = f.severity }))
     n = n + 1
+  end)
+  if not ok then
+    out("\n  ]\n}\n") -- keep the document whole; the error goes to stderr
+    return nil, err
   end
   out(n == 0 and "],\n" or "\n  ],\n")
   local s = run:summary()
@@ -217,6 +222,29 @@ local function format_of(as_json, format)
   return format or (as_json and "json" or "text")
 end
 
+-- scan_args for a command with the output flags (--json, --format F): those are taken here, the
+-- rest go to on_arg. Returns true, the --log path, the format; or false, message.
+local function scan_output_args(argv, on_arg)
+  local as_json, format = false, nil
+  local ok, given = scan_args(argv, function(a, following)
+    local f, took = format_arg(a, following)
+    if f == false then return nil, took end
+    if f then
+      format = f
+      return took
+    end
+    if a == "--json" then
+      as_json = true
+      return 1
+    end
+    return on_arg(a, following)
+  end)
+  if not ok then return false, given end
+  local fmt, ferr = format_of(as_json, format)
+  if not fmt then return false, ferr end
+  return true, given, fmt
+end
+
 local function print_ci(format, rep)
   if format == "github" then
     out(report_format.github(rep, core.fs.getcwd()))
@@ -228,14 +256,8 @@ end
 -- github / junit: the findings kept (the first SHOWN_PER_CLASS of each class), then the report.
 local function render_validate_ci(run, file, format)
   local kept = {}
-  while true do
-    local f, err = run:next()
-    if not f then
-      if err then return nil, err end
-      break
-    end
-    kept[#kept + 1] = f
-  end
+  local ok, err = each_finding(run, function(f) kept[#kept + 1] = f end)
+  if not ok then return nil, err end
   local s = run:summary()
   local annotations, cases = render.validate_ci(file, kept, s, validate.CLASSES, SHOWN_PER_CLASS)
   print_ci(format, format == "github" and annotations or cases)
@@ -243,29 +265,18 @@ local function render_validate_ci(run, file, format)
 end
 
 local function run_validate(argv)
-  local strict, legacy_flag, as_json, format = false, false, false, nil
-  local ok, given = scan_args(argv, function(a, following)
-    local f, took = format_arg(a, following)
-    if f == false then return nil, took end
-    if f then
-      format = f
-      return took
-    end
+  local strict, legacy_flag = false, false
+  local ok, given, format = scan_output_args(argv, function(a)
     if a == "--strict" then
       strict = true
     elseif a == "--legacy-ok" then
       legacy_flag = true
-    elseif a == "--json" then
-      as_json = true
     else
       return nil, "unknown argument '" .. a .. "'"
     end
     return 1
   end)
   if not ok then return usage_error("validate", given) end
-  local ferr
-  format, ferr = format_of(as_json, format)
-  if not format then return usage_error("validate", ferr) end
   local legacy_ok = legacy_flag or not strict
   local file = log_file("validate", given)
   if not file then return 1 end
@@ -328,18 +339,9 @@ end
 -- the reference; with a level: the --strict gate's floor), --log. Returns opts or nil, message.
 local function stats_args(argv)
   local o = { n = DEFAULT_WINDOW, strict = false, severity_only = false, floor = "warning" }
-  local as_json, format = false, nil
-  local ok, given = scan_args(argv, function(a, following)
-    local f, took = format_arg(a, following)
-    if f == false then return nil, took end
-    if f then
-      format = f
-      return took
-    end
+  local ok, given, format = scan_output_args(argv, function(a, following)
     local level_text = a:match("^%-%-severity=(.*)$")
-    if a == "--json" then
-      as_json = true
-    elseif a == "--strict" then
+    if a == "--strict" then
       o.strict = true
     elseif a == "--severity" then
       local level = following and severity_level(following)
@@ -359,10 +361,7 @@ local function stats_args(argv)
     return 1
   end)
   if not ok then return nil, given end
-  o.log = given
-  local ferr
-  o.format, ferr = format_of(as_json, format)
-  if not o.format then return nil, ferr end
+  o.log, o.format = given, format
   return o
 end
 

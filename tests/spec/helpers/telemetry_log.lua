@@ -82,6 +82,13 @@ function M.summary(run, n, fields)
   }, fields))
 end
 
+--- The ids of a list of findings (or rules), in order.
+function M.ids(list)
+  local out = {}
+  for i, x in ipairs(list) do out[i] = x.id end
+  return out
+end
+
 --- The JSONL text of rows (compact, sorted keys; row i on line i).
 function M.text(rows)
   local out = {}
