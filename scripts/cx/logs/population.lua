@@ -27,9 +27,8 @@ population.KEYS_MAX = 1024 -- distinct keys tracked in detail (contract keys alw
 population.TEXT_MAX = 200 -- longest execution_id / tool copied into an excerpt
 population.SHAPES_MAX = 4096 -- (cell, shape) pairs settled over the window (later rows are walked)
 
-local UNIVERSE = {} -- the contract keys: evidence is collected for them from the first row
-for _, k in ipairs(contract.ROW_KEYS) do UNIVERSE[#UNIVERSE + 1] = k end
-for _, k in ipairs(contract.OPTIONAL_KEYS) do UNIVERSE[#UNIVERSE + 1] = k end
+-- the contract keys, in shape order: evidence is collected for them from the first row
+local UNIVERSE = contract.FIELD_KEYS
 
 -- The legacy pairs as pseudo-fields (`ts|timestamp`, `tool|command`): carried when either key is.
 local PAIRS, PSEUDO = {}, {}

@@ -18,7 +18,7 @@ function telemetry.file(path, n, opts)
   local acc = quality.new(loc.count)
   local base = quality.first_line(path, loc.start)
   local rows, rerr = window.each(loc, function(row, offset, lineno, shape)
-    stats.add(st, row)
+    stats.add(st, row, shape)
     quality.add(acc, row, offset, base and base + lineno - 1, shape)
   end, { shape = true })
   if not rows then return nil, rerr, "io" end
