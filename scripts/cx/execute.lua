@@ -107,6 +107,16 @@ local function write_row(tool, fields, result, started)
   return row
 end
 
+-- The descriptor a run may use, or nil and the outcome of a run that stops before anything runs (a
+-- broken state.json: the preferences may route prompts elsewhere, so nothing is sent).
+local function usable_descriptor()
+  local d, derr = M.descriptor()
+  if derr then
+    return nil, { result = adapters.result.fail("config_error", derr), exit_code = 1, descriptor = { warnings = {} } }
+  end
+  return d
+end
+
 --- Run a captured command's output through the adapter. opts = {tool, mode, argv, make_prompt?}:
 --- make_prompt(capture, argv) builds the prompt around the capture (default: the captured text).
 --- Returns {result, exit_code (the captured command's), row, descriptor, message (on failure)}. When
@@ -114,10 +124,8 @@ end
 --- result is a `config_error` failure naming the file.
 function M.run_captured(opts)
   local started = core.loop.monotonic_ms()
-  local d, derr = M.descriptor()
-  if derr then
-    return { result = adapters.result.fail("config_error", derr), exit_code = 1, descriptor = { warnings = {} } }
-  end
+  local d, stopped = usable_descriptor()
+  if stopped then return stopped end
   local fields = adapters.telemetry(d)
   local cap, err, class, secs = capture.capture(opts.argv)
   local result
@@ -138,10 +146,8 @@ end
 --- is a `config_error` failure as in run_captured.
 function M.run_prompt(opts)
   local started = core.loop.monotonic_ms()
-  local d, derr = M.descriptor()
-  if derr then
-    return { result = adapters.result.fail("config_error", derr), exit_code = 1, descriptor = { warnings = {} } }
-  end
+  local d, stopped = usable_descriptor()
+  if stopped then return stopped end
   local fields = adapters.telemetry(d)
   local result = ask(d, fields, opts.prompt, opts.mode)
   local row = write_row(opts.tool, fields, result, started)
