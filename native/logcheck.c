@@ -338,6 +338,7 @@ struct cx_logcheck_line {
     uint32_t gen;
     char top;       /* jtype of the line's top-level value */
     int unreadable; /* a number somewhere is beyond what cx's JSON reader holds */
+    size_t others;  /* top-level members of an object that are not contract fields */
     cx_logcheck_error err;
     cx_logcheck_issue *issues;
     size_t nissues, cap;
@@ -372,6 +373,32 @@ void cx_logcheck_line_free(cx_logcheck_line *l)
 const cx_logcheck_error *cx_logcheck_line_error(const cx_logcheck_line *l)
 {
     return &l->err;
+}
+
+size_t cx_logcheck_line_shape(const cx_logcheck_line *l, char *out)
+{
+    for (size_t f = 0; f < l->c->n; f++) {
+        const slot *sl = &l->slots[f];
+        char t = '-';
+        if (sl->gen == l->gen) {
+            switch (sl->jtype) {
+            case 'n':
+                t = 'z';
+                break;
+            case 't':
+            case 'f':
+                t = 'b';
+                break;
+            case 'i':
+                t = (sl->flags & V_FRAC) ? 'd' : 'i';
+                break;
+            default:
+                t = (char)sl->jtype; /* s, o, a */
+            }
+        }
+        out[f] = t;
+    }
+    return l->others;
 }
 
 char cx_logcheck_line_jtype(const cx_logcheck_line *l)
@@ -1046,6 +1073,8 @@ static int parse_container(parser *p, int depth, int object)
                 return -1;
             if (f >= 0)
                 record_field(p, f, vstart, p->pos, p->s[vstart]);
+            else
+                p->l->others++;
         } else if (parse_value(p, depth + 1) != 0) {
             return -1;
         }
@@ -1224,6 +1253,7 @@ cx_logcheck_kind cx_logcheck_scan(cx_logcheck_line *l, const char *text, size_t 
     l->nissues = 0;
     l->top = 0;
     l->unreadable = 0;
+    l->others = 0;
     memset(&l->err, 0, sizeof l->err);
     size_t i = 0;
     while (i < len && is_blank_byte(s[i]))

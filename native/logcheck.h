@@ -174,6 +174,13 @@ cx_logcheck_kind cx_logcheck_scan(cx_logcheck_line *l, const char *text, size_t 
 
 /* After a scan: the parse error (INVALID_JSON, BAD_UTF8, PREFIX, GLUED, ZERO_FILL). */
 const cx_logcheck_error *cx_logcheck_line_error(const cx_logcheck_line *l);
+/* After a scan of an OBJECT line: its shape, one byte per contract field in contract order (the
+ * order of spec.fields) written to out (cx_logcheck_nfields bytes): '-' absent, 'z' null, 'b' a
+ * boolean, 'i' an integer, 'd' a number with a fraction or an exponent, 's' a string, 'o' an
+ * object, 'a' an array (the last value when a key repeats). Returns how many top-level members are
+ * outside the contract (the shape says nothing of those). Readers that tally fields count shapes,
+ * not members. */
+size_t cx_logcheck_line_shape(const cx_logcheck_line *l, char *out);
 /* After a scan of an object: the JSON type letter of the top-level value (not_object messages). */
 char cx_logcheck_line_jtype(const cx_logcheck_line *l);
 /* After a scan of valid JSON: whether a number in it (at any depth) is an integer beyond 64 bits or

@@ -12,9 +12,11 @@
  *     (torn: a strict prefix of an object, a glued row or zero fill; message for the bad kinds).
  *     object / not_object exactly when cx.json.decode reads the line (numbers beyond 64-bit
  *     integers or doubles make it invalid_json), so tolerant readers can count rows with it.
- *   contract:decode(text) -> the row as cx.json.decode gives it, or nil when check would not say
- *     object / not_object (faster for readers of many rows: one scan, top-level members decoded
- *     natively)
+ *   contract:decode(text [, shape]) -> the row as cx.json.decode gives it, or nil when check would
+ *     not say object / not_object (faster for readers of many rows: one scan, top-level members
+ *     decoded natively); with shape true also the row's shape (cx_logcheck_line_shape: one byte
+ *     per contract field) as a string, or false for a non-object or a row with a member outside
+ *     the contract
  *   contract:validate(path, {legacy_ok=, threads=, block_size=, split_seed=, keep_per_class=,
  *                            dup_window=}) -> validator | nil, message, class
  *     class: "not_found" | "io" | "nomem"
@@ -363,11 +365,28 @@ static void push_scalar(lua_State *L, const char *s, size_t a, size_t b)
     }
 }
 
+/* The shape of the object just scanned (cx_logcheck_line_shape) as a string, or false when a
+ * member is outside the contract. */
+static void push_shape(lua_State *L, contract_box *b)
+{
+    size_t n = cx_logcheck_nfields(b->c);
+    luaL_Buffer buf;
+    char *out = luaL_buffinitsize(L, &buf, n ? n : 1);
+    if (cx_logcheck_line_shape(b->line, out) != 0) {
+        luaL_pushresultsize(&buf, 0);
+        lua_pop(L, 1);
+        lua_pushboolean(L, 0);
+        return;
+    }
+    luaL_pushresultsize(&buf, n);
+}
+
 static int l_decode(lua_State *L)
 {
     contract_box *b = luaL_checkudata(L, 1, CONTRACT_MT);
     size_t len;
     const char *s = luaL_checklstring(L, 2, &len);
+    int want_shape = lua_toboolean(L, 3);
     cx_logcheck_kind k = cx_logcheck_scan(b->line, s, len);
     if ((k != CX_LOGCHECK_OBJECT && k != CX_LOGCHECK_NOT_OBJECT) ||
         cx_logcheck_line_unreadable(b->line)) {
@@ -376,7 +395,10 @@ static int l_decode(lua_State *L)
     }
     if (k == CX_LOGCHECK_NOT_OBJECT) {
         cx_lua_json_push_decoded(L, s, len);
-        return 1;
+        if (!want_shape)
+            return 1;
+        lua_pushboolean(L, 0);
+        return 2;
     }
     /* sized for a row of every contract key: no rehash while it fills */
     lua_createtable(L, 0, (int)cx_logcheck_nfields(b->c) + 8);
@@ -408,8 +430,10 @@ static int l_decode(lua_State *L)
         if (i < len && s[i] == ',')
             i++;
     }
-
-    return 1;
+    if (!want_shape)
+        return 1;
+    push_shape(L, b);
+    return 2;
 }
 
 static size_t opt_size(lua_State *L, int t, const char *name)

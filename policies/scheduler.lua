@@ -121,7 +121,7 @@ return {
       action = {
         severity = "critical",
         rationale = "Retry recovery rate is below target.",
-        command = "cx logs stats 200 --json --strict",
+        command = "cx logs stats 200 --json --strict --severity critical",
       },
     },
     {

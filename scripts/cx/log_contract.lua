@@ -208,6 +208,11 @@ for _, kt in ipairs(OPTIONAL) do
   M.OPTIONAL_KEYS[#M.OPTIONAL_KEYS + 1] = kt[1]
   M.TYPES[kt[1]] = kt[2]
 end
+-- Every contract key: ROW_KEYS then OPTIONAL_KEYS, the order of native_spec().fields (so the
+-- bytes of a row's shape, cx.core.logcheck's contract:decode(text, true)).
+M.FIELD_KEYS = {}
+for _, k in ipairs(M.ROW_KEYS) do M.FIELD_KEYS[#M.FIELD_KEYS + 1] = k end
+for _, k in ipairs(M.OPTIONAL_KEYS) do M.FIELD_KEYS[#M.FIELD_KEYS + 1] = k end
 
 local U32_MAX = 4294967295
 
@@ -250,8 +255,7 @@ function M.native_spec()
       nullable = t:find("|null", 1, true) ~= nil or strict[k] == true,
       non_blank = non_blank[k] or false, format = M.FORMATS[k], enum = M.ENUMS[k] }
   end
-  for _, k in ipairs(M.ROW_KEYS) do add(k) end
-  for _, k in ipairs(M.OPTIONAL_KEYS) do add(k) end
+  for _, k in ipairs(M.FIELD_KEYS) do add(k) end
   local pairs_ = {}
   for _, p in ipairs(M.LEGACY_PAIRS) do pairs_[#pairs_ + 1] = { p[1], p[2] } end
   return { fields = fields, strict = M.STRICT_KEYS, legacy_pairs = pairs_,

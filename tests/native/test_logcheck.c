@@ -298,6 +298,30 @@ static void helpers(void)
     CHECK_STR(cx_logcheck_class_name(CX_LOGCLASS_NCLASSES), "unknown");
 }
 
+/* The shape of an object line: one byte per contract field, and the members outside it. */
+static void shapes(const cx_logcheck *c)
+{
+    char out[32];
+    size_t n = cx_logcheck_nfields(c);
+    CHECK_INT(n, 18);
+    out[n] = '\0';
+    const char *row = "{\"class\":null,\"end_ms\":1.5e3,\"execution_id\":\"e\",\"ok\":false,"
+                      "\"ok2\":true,\"queue_ms\":-3,\"votes\":[1],\"extra\":{\"a\":1}}";
+    CHECK(scan(row) == CX_LOGCHECK_OBJECT);
+    CHECK_INT(cx_logcheck_line_shape(L, out), 0);
+    /* execution_id .. a_b, in contract order */
+    CHECK_STR(out, "s-----i-bbaoz-d---");
+    /* a repeated key: its last value; an escaped key is still the field; unknown keys counted */
+    CHECK(scan("{\"queue_ms\":1,\"queue_ms\":0.5,\"t\\u0073\":\"x\",\"zz\":1,\"yy\":{}}") ==
+          CX_LOGCHECK_OBJECT);
+    CHECK_INT(cx_logcheck_line_shape(L, out), 2);
+    CHECK_STR(out, "--s---d-----------");
+    /* nothing carries over from the previous line */
+    CHECK(scan("{}") == CX_LOGCHECK_OBJECT);
+    CHECK_INT(cx_logcheck_line_shape(L, out), 0);
+    CHECK_STR(out, "------------------");
+}
+
 static void bad_specs(void)
 {
     char err[128];
@@ -334,6 +358,7 @@ int main(void)
     crashes();
     judged(c);
     helpers();
+    shapes(c);
     bad_specs();
     cx_logcheck_line_free(L);
     cx_logcheck_free(c);

@@ -29,8 +29,8 @@ describe("scheduler policy actions", function()
     assert.equal("Scheduler queue p95 latency is elevated.", list[1].rationale)
     assert.equal("cx broker benchmark --window 4 --json", list[2].command)
     assert.equal("cx task run-plan --status pending --json", list[3].command)
-    -- The reference's `--severity critical` made this command a usage error (logs stats takes no value).
-    assert.equal("cx logs stats 200 --json --strict", list[4].command)
+    -- The reference's command, runnable now that logs stats takes a --severity floor.
+    assert.equal("cx logs stats 200 --json --strict --severity critical", list[4].command)
     assert.equal("cx optimize 200 --json --actions", list[5].command)
     assert.equal("cx task run-all --status pending", list[6].command)
   end)

@@ -86,6 +86,52 @@ describe("cx.core.logcheck", function()
     assert.is_true(checked > 500, tostring(checked))
   end)
 
+  it("gives each row's shape: one byte per contract key, the type of the value decode gives", function()
+    local spec = contract.native_spec()
+    local letter = { string = "s", boolean = "b", integer = "i", float = "d" }
+    local function expected(row)
+      local out = {}
+      for i, f in ipairs(spec.fields) do
+        local v = row[f.key]
+        local t = math.type(v) or type(v)
+        if v == nil then
+          out[i] = "-"
+        elseif v == json.null then
+          out[i] = "z"
+        elseif t == "table" then
+          out[i] = json.is_array(v) and "a" or "o"
+        else
+          out[i] = letter[t]
+        end
+      end
+      return table.concat(out)
+    end
+    local lines = mutants(SEEDS, 3000, 11)
+    for _, r in ipairs(rr.rust_era()) do lines[#lines + 1] = json.encode(r) end
+    for _, r in ipairs(require("helpers.telemetry_log").runall_defects()) do lines[#lines + 1] = json.encode(r) end
+    lines[#lines + 1] = '{"queue_ms":1e2,"duration_ms":-0,"wave":[],"run_id":{},"ts":null,"ts":"x"}'
+    local shaped = 0
+    for _, s in ipairs(lines) do
+      local row, shape = c:decode(s, true)
+      if type(row) ~= "table" or json.is_array(row) then
+        if row ~= nil then assert.is_false(shape, s) end
+      else
+        local outside = false
+        for k in pairs(row) do
+          if not contract.TYPES[k] then outside = true end
+        end
+        if outside then
+          assert.is_false(shape, s)
+        else
+          shaped = shaped + 1
+          assert.equal(expected(row), shape, s)
+        end
+      end
+    end
+    assert.is_true(shaped > 60, tostring(shaped))
+    assert.equal(1, select("#", c:decode("{}"))) -- without the flag, the row alone
+  end)
+
   it("takes the contract from cx.log_contract, and refuses a bad one", function()
     local spec = contract.native_spec()
     assert.equal(#contract.ROW_KEYS + #contract.OPTIONAL_KEYS, #spec.fields)

@@ -46,9 +46,11 @@ describe("cx logs stats", function()
     assert.equal(want_head, r.stdout:sub(1, #want_head))
     assert.truthy(r.stdout:find("\n- retry_attempt present=1/2 (50%) non_null=1/2 (50%)\n", 1, true))
     assert.truthy(r.stdout:find("\n- adapter_type present=0/2 (0%) non_null=0/2 (0%)\n", 1, true))
-    local tail = "contract_drift:\n- new_keys_second_half: retry_attempt,task_id,timed_out\n" ..
-      "- missing_keys_second_half: <none>\n"
-    assert.equal(tail, r.stdout:sub(-#tail))
+    -- the reference's report ends with the key drift; the telemetry quality sections follow it
+    local drift = "\ncontract_drift:\n- new_keys_second_half: retry_attempt,task_id,timed_out\n" ..
+      "- missing_keys_second_half: <none>\nrow_kinds:\n"
+    assert.truthy(r.stdout:find(drift, 1, true), r.stdout)
+    assert.truthy(r.stdout:find("\nquality_severity: critical\n", 1, true))
   end)
 
   it("telemetry --json: the telemetry.v1 document", function()
@@ -59,8 +61,11 @@ describe("cx logs stats", function()
     local top = {}
     for k in pairs(d) do top[#top + 1] = k end
     table.sort(top)
-    assert.same({ "contract_drift", "contract_version", "critical_telemetry", "fields", "http_mode_stats",
-      "log_file", "required_fields", "retry_telemetry", "severity", "strict_violations", "window_runs" }, top)
+    -- every telemetry.v1 key, then the telemetry quality keys (additive)
+    assert.same({ "completeness", "contract_drift", "contract_version", "critical_telemetry", "drift", "fields",
+      "findings", "http_mode_stats", "log_file", "nullability", "policy", "quality_contract_version",
+      "quality_rollups", "quality_severity", "required_fields", "retry_telemetry", "row_kinds", "severity",
+      "strict_violations", "window_runs" }, top)
     assert.equal("telemetry.v1", d.contract_version)
     assert.equal(2, d.window_runs)
     assert.equal(33, d.required_fields)
@@ -95,7 +100,9 @@ describe("cx logs stats", function()
     assert.equal(0, r.code)
     assert.truthy(r.stdout:find("severity:", 1, true))
     assert.falsy(r.stdout:find("field_population", 1, true))
-    assert.equal("strict_violations: 24\n", r.stdout:sub(-#"strict_violations: 24\n"))
+    -- the reference's severity block, then the telemetry policy's severity and findings
+    assert.truthy(r.stdout:find("\nstrict_violations: 24\nquality_severity: critical\nfindings:\n", 1, true))
+    assert.falsy(r.stdout:find("row_kinds", 1, true))
     -- --severity with --json prints the whole document
     assert.equal(33, #json.decode(cx({ "telemetry", "1", "--severity", "--json" }).stdout).fields)
     -- strict_violations of one row equals validate --strict's issue_count
@@ -169,9 +176,12 @@ describe("cx.logs.stats.file (streamed)", function()
   end)
   after_each(function()
     window.BATCH = 512
+    stats.SHAPES_MAX = 4096
     h.rm(dir)
   end)
 
+  -- Rows of contract keys only come with their shape and are tallied by it (two thirds here, of
+  -- a few shapes); the rest are walked key by key; so are all rows past SHAPES_MAX shapes.
   it("gives the report of the rows the tail reader returns, for any window and batch size", function()
     math.randomseed(3)
     local lines = {}
@@ -188,17 +198,22 @@ describe("cx.logs.stats.file (streamed)", function()
       else
         lines[#lines + 1] = json.encode(with(BASE, { execution_id = "e" .. i, retry_attempt = r,
           task_id = "t" .. (i % 7), timed_out = r == 5, tool = r == 6 and "cxtask_runall" or "cxo",
-          provider_transport = r == 7 and "http" or "process", ["k" .. (i % 40)] = i }))
+          provider_transport = r == 7 and "http" or "process", ["k" .. (i % 40)] = i % 3 == 0 and i or nil,
+          queue_ms = r == 8 and json.null or i, http_status = i > 150 and r or nil,
+          adapter_type = r == 9 and json.null or (r ~= 10 and "mock" or nil) }))
       end
     end
     h.write(path, table.concat(lines, "\n") .. '\n{"cut":')
-    for _, batch in ipairs({ 1, 3, 512 }) do
-      window.BATCH = batch
-      for _, n in ipairs({ 1, 2, 7, 100, 250, 299, 1000 }) do
-        local rows = assert(runlog.read_window(n, path))
-        local want = json.encode(stats.compute(rows, path))
-        local got = assert(stats.file(path, n))
-        assert.equal(want, json.encode(got), "batch " .. batch .. " window " .. n)
+    for _, shapes in ipairs({ 4096, 3, 0 }) do
+      stats.SHAPES_MAX = shapes
+      for _, batch in ipairs({ 1, 3, 512 }) do
+        window.BATCH = batch
+        for _, n in ipairs({ 1, 2, 7, 100, 250, 299, 1000 }) do
+          local rows = assert(runlog.read_window(n, path))
+          local want = json.encode(stats.compute(rows, path))
+          local got = assert(stats.file(path, n))
+          assert.equal(want, json.encode(got), "shapes " .. shapes .. " batch " .. batch .. " window " .. n)
+        end
       end
     end
   end)

@@ -2,11 +2,18 @@
 -- rows runs on the mock (capture commands, cxcopy, fix, health, successes, schema failures, adapter
 -- failures, task variables, a signal, replay, fix-run), then the repository's log is checked by
 -- the command and by the spec helper other
--- packages call (helpers.log_valid; the scheduler's rows join once pkg runall lands).
+-- packages call (helpers.log_valid; the scheduler's rows join once pkg runall lands); and its
+-- telemetry raises no finding (policies/telemetry.lua: every row carries what its kind must).
 local h = require "helpers.cli"
 local json = require "cx.json"
 local log_valid = require "helpers.log_valid"
 local runlog_rows = require "helpers.runlog_rows"
+
+local function lines_of(evidence)
+  local out = {}
+  for i, e in ipairs(evidence) do out[i] = tostring(e.line) end
+  return out
+end
 
 local function git_repo()
   local repo = h.tmprepo()
@@ -27,7 +34,9 @@ describe("logs cx writes", function()
     return h.cx(args, { cwd = repo, env = e })
   end
 
-  local function assert_clean(n_rows)
+  -- The log holds n_rows rows, validates clean, and its telemetry raises no finding (every row
+  -- carries what its kind must: policies/telemetry.lua); returns the telemetry document.
+  local function assert_clean(n_rows, findings)
     local rows = runlog_rows.all(repo)
     assert.equal(n_rows, #rows)
     local r = cx({ "logs", "validate", "--strict" })
@@ -35,9 +44,18 @@ describe("logs cx writes", function()
     assert.truthy(r.stdout:find("\nstatus: ok\n", 1, true), r.stdout)
     assert.truthy(r.stdout:find("warning_count: 0\n", 1, true), r.stdout)
     log_valid.assert_repo_clean(repo, { no_warnings = true })
+    r = cx({ "telemetry", "--json", "--strict" })
+    local d = assert(json.decode(r.stdout), r.stdout .. r.stderr)
+    local ids = {}
+    for i, f in ipairs(d.findings) do ids[i] = f.id .. "@" .. table.concat(lines_of(f.evidence), ",") end
+    assert.same(findings or {}, ids)
+    assert.equal(findings and 1 or 0, r.code, r.stderr)
+    assert.same({ 0, n_rows }, { d.strict_violations, d.window_runs })
+    return d
   end
 
-  it("capture commands: cx, cxj, cxo, cxol, successes and adapter failures", function()
+  -- The capture commands (17 rows): successes, every adapter failure, cxcopy, fix, health.
+  local function run_captures()
     assert.equal(0, cx({ "cx", "git", "status" }).code)
     assert.equal(0, cx({ "cxj", "git", "status" }).code)
     assert.equal(0, cx({ "cxo", "echo", "hi" }).code)
@@ -52,7 +70,36 @@ describe("logs cx writes", function()
     cx({ "cxcopy", "true" }) -- no clipboard here: the run is still logged
     cx({ "fix", "false" })
     assert.equal(0, cx({ "health" }).code)
-    assert_clean(17)
+  end
+
+  -- The structured commands: successes, schema failures with quarantine, relaxed mode.
+  local function run_structured()
+    assert.equal(0, cx({ "next", "git", "status" }).code)
+    assert.equal(0, cx({ "diffsum" }).code)
+    assert.equal(0, cx({ "diffsum-staged" }).code)
+    assert.equal(0, cx({ "commitjson" }).code)
+    assert.equal(0, cx({ "commitmsg" }).code)
+    assert.equal(1, cx({ "next", "true" }, { CX_MOCK_FAIL = "malformed" }).code) -- two rows + quarantine
+    assert.equal(1, cx({ "next", "true" }, { CX_MOCK_PLAIN_RESPONSE = "prose", CX_SCHEMA_RELAXED = "1" }).code)
+    assert.equal(1, cx({ "next", "true" }, { CX_MOCK_FAIL = "timeout", CX_TIMEOUT_LLM_SECS = "1" }).code)
+  end
+
+  -- Replay (success and failure) and fix-run, its last row a blocked command.
+  local function run_replays()
+    cx({ "next", "true" }, { CX_MOCK_FAIL = "malformed" })
+    local qid = runlog_rows.last(repo).quarantine_id
+    assert.equal(0, cx({ "replay", qid }).code)
+    assert.equal(1, cx({ "replay", qid }, { CX_MOCK_FAIL = "malformed" }).code)
+    local reply = '{"analysis":"stale","commands":["echo rebuilt > marker","rm -rf /"]}'
+    assert.equal(0, cx({ "fix-run", "true" }, { CX_MOCK_PLAIN_RESPONSE = reply }).code)
+    cx({ "fix-run", "true" }, { CX_MOCK_PLAIN_RESPONSE = reply, CXFIX_RUN = "1" })
+  end
+
+  it("capture commands: cx, cxj, cxo, cxol, successes and adapter failures", function()
+    run_captures()
+    local d = assert_clean(17)
+    assert.same({ 17, 0 }, { d.row_kinds.kinds.capture, d.nullability.broken })
+    assert.is_true(d.row_kinds.outcomes.timed_out >= 1 and d.row_kinds.outcomes.failed >= 6)
     local adapters = {}
     for _, row in ipairs(runlog_rows.all(repo)) do adapters[row.adapter_type] = true end
     assert.same({ mock = true, ["http-stub"] = true, ["http-curl"] = true }, adapters)
@@ -71,37 +118,75 @@ describe("logs cx writes", function()
     -- values that do not parse become null, not junk
     env.CX_TASK_QUEUE_MS, env.CX_TASK_RETRY_ATTEMPT, env.CX_TASK_CONVERGE_VOTES = "-1", "99999999999", "{bad"
     assert.equal(0, cx({ "cxo", "true" }, env).code)
-    assert_clean(2)
+    -- the telemetry names the row whose queue wait did not parse: a worker's row without queue_ms
+    local d = assert_clean(2, { "expected_field_incomplete@2", "queue_ms_missing@2" })
+    assert.same({ 2, 1 }, { d.row_kinds.contexts.task_attempt, d.quality_rollups.queue.without_queue_ms })
     assert.equal(42, runlog_rows.all(repo)[1].queue_ms)
     assert.equal(json.null, runlog_rows.last(repo).queue_ms)
   end)
 
   it("structured commands: successes, schema failures with quarantine, relaxed mode", function()
-    assert.equal(0, cx({ "next", "git", "status" }).code)
-    assert.equal(0, cx({ "diffsum" }).code)
-    assert.equal(0, cx({ "diffsum-staged" }).code)
-    assert.equal(0, cx({ "commitjson" }).code)
-    assert.equal(0, cx({ "commitmsg" }).code)
-    assert.equal(1, cx({ "next", "true" }, { CX_MOCK_FAIL = "malformed" }).code) -- two rows + quarantine
-    assert.equal(1, cx({ "next", "true" }, { CX_MOCK_PLAIN_RESPONSE = "prose", CX_SCHEMA_RELAXED = "1" }).code)
-    assert.equal(1, cx({ "next", "true" }, { CX_MOCK_FAIL = "timeout", CX_TIMEOUT_LLM_SECS = "1" }).code)
+    run_structured()
     local n = #runlog_rows.all(repo)
     assert.is_true(n >= 9)
-    assert_clean(n)
+    local d = assert_clean(n)
+    assert.is_true(d.row_kinds.kinds.structured >= 5 and d.row_kinds.outcomes.schema_failure >= 1)
   end)
 
   it("replay, success and failure, and fix-run with a blocked command", function()
-    cx({ "next", "true" }, { CX_MOCK_FAIL = "malformed" })
-    local qid = runlog_rows.last(repo).quarantine_id
-    assert.equal(0, cx({ "replay", qid }).code)
-    assert.equal(1, cx({ "replay", qid }, { CX_MOCK_FAIL = "malformed" }).code)
-    local reply = '{"analysis":"stale","commands":["echo rebuilt > marker","rm -rf /"]}'
-    assert.equal(0, cx({ "fix-run", "true" }, { CX_MOCK_PLAIN_RESPONSE = reply }).code)
-    cx({ "fix-run", "true" }, { CX_MOCK_PLAIN_RESPONSE = reply, CXFIX_RUN = "1" })
+    run_replays()
     local n = #runlog_rows.all(repo)
     assert.is_true(n >= 6)
     assert_clean(n)
     assert.is_true(runlog_rows.last(repo).policy_blocked)
+  end)
+
+  it("every command on the mock in one log: failures, schema failures, replay, fix-run, task variables", function()
+    run_captures()
+    cx({ "cxo", "true" }, { CX_TASK_ID = "task_7", CX_TASK_WORKER_ID = "w3", CX_TASK_QUEUE_MS = "42",
+      CX_TASK_RETRY_ATTEMPT = "2", CX_TASK_RETRY_MAX = "3", CX_TASK_RETRY_REASON = "timeout" })
+    run_structured()
+    run_replays()
+    local n = #runlog_rows.all(repo)
+    assert.is_true(n >= 30, "rows: " .. n)
+    -- one log of every kind: the halves hold different commands, which is no drift
+    local d = assert_clean(n)
+    assert.is_true(d.row_kinds.kinds.capture > 10 and d.row_kinds.kinds.structured > 5)
+    assert.is_true(d.row_kinds.outcomes.timed_out >= 2 and d.row_kinds.outcomes.schema_failure >= 2)
+    local r = cx({ "logs", "stats", "--strict" })
+    assert.equal(0, r.code, r.stderr)
+    assert.truthy(r.stdout:find("\nquality_severity: ok\n$"), r.stdout)
+  end)
+
+  it("the scheduler's rows: task run, run-all with parallel waves, retries, failures and convergence", function()
+    local tr = require "helpers.tasks_repo"
+    local task = tr.task
+    tr.write_tasks(repo, {
+      task("task_001", { run_mode = "parallel", resource_keys = { "repo:read" } }),
+      task("task_002", { run_mode = "parallel", resource_keys = { "repo:read" }, max_retries = 2 }),
+      task("task_003", { objective = "next echo hi", max_retries = 3 }), -- a schema failure: not retried
+      task("task_004", { depends_on = { "task_001" }, converge = "majority", replicas = 2 }),
+      task("task_005", { depends_on = { "task_003" } }), -- skipped: its dependency fails
+      task("task_006", { run_mode = "parallel", resource_keys = { "repo:read" } }),
+      task("task_007", { status = "failed" }), -- not selected by run-all; run alone below
+    })
+    -- task_002 fails once with a transient error, then succeeds on its retry
+    local r = tr.cx(repo, { "task", "run-all", "--mode", "mixed", "--max-workers", "2" },
+      { CX_MOCK_FAIL = "server_error", CX_MOCK_FAIL_TASKS = "task_002", CX_MOCK_FAIL_EVERY = "2",
+        CX_MOCK_PLAIN_RESPONSE = "not json" })
+    assert.equal(1, r.code, r.stdout .. r.stderr)
+    assert.equal(0, tr.cx(repo, { "task", "run", "task_007" }).code)
+    local rows = runlog_rows.all(repo)
+    local d = assert_clean(#rows)
+    local k, q = d.row_kinds, d.quality_rollups
+    assert.is_true(k.contexts.runall_attempt >= 6 and k.contexts.task_run >= 1, json.encode(k.contexts))
+    assert.same({ 1, 1 }, { k.kinds.runall_summary, k.kinds.convergence })
+    assert.equal(q.queue.scheduled_rows, q.queue.with_queue_ms)
+    assert.is_true(q.attempts.retries >= 1 and q.attempts.started >= 6, json.encode(q.attempts))
+    assert.same({ 0, 0 }, { q.attempts.retries_without_reason, q.attempts.started_not_finished })
+    assert.same({ 1, 1, 0, 0 }, { q.runs.runs_seen, q.runs.runs_with_summary, q.runs.runs_without_summary,
+      q.runs.open_runs })
+    assert.is_true(q.workers.workers_seen >= 1 and q.workers.workers_with_unfinished == 0)
   end)
 
   it("a run stopped by a signal writes an `interrupted` row that validates clean", function()
@@ -111,7 +196,7 @@ describe("logs cx writes", function()
     assert.is_truthy(bg.wait_for(function() return bg.polling_without_children(p.pid) end))
     p.signal("TERM")
     assert.equal(143, p.wait().code)
-    assert_clean(1)
+    assert.equal(1, assert_clean(1).row_kinds.outcomes.failed)
     assert.equal("interrupted", runlog_rows.last(repo).failure_class)
   end)
 

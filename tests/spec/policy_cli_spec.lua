@@ -50,7 +50,7 @@ describe("cx policy list and show", function()
     local names = {}
     for _, p in ipairs(json_of(r).policies) do names[p.name] = p.origin end
     assert.same({ alert = "shipped", command_safety = "shipped", optimize = "shipped", promptlint = "shipped",
-      scheduler = "shipped" }, names)
+      scheduler = "shipped", telemetry = "shipped" }, names)
     install(dir, "disable_rules", "scheduler")
     r = cx(dir, { "policy", "list" })
     assert.matches("%- scheduler %(.-/%.codex/policies/scheduler%.lua%) %[repo, overrides shipped%]", r.stdout)
@@ -91,7 +91,7 @@ describe("cx policy check", function()
     local r = cx(dir, { "policy", "check" })
     assert.equal(0, r.code, r.stdout .. r.stderr)
     assert.matches("ok .-/policies/scheduler%.lua %(shipped; 6 rule%(s%), 6 active%)", r.stdout)
-    assert.matches("\n5 policies, 0 invalid\n$", r.stdout)
+    assert.matches("\n6 policies, 0 invalid\n$", r.stdout)
   end)
 
   it("names the file and line of what is wrong, and exits 1", function()
@@ -140,7 +140,7 @@ describe("cx policy test", function()
     local dir = repo()
     local r = cx(dir, { "policy", "test", TESTS })
     assert.equal(0, r.code, r.stdout .. r.stderr)
-    assert.matches("\n8 tests, 0 failed\n$", r.stdout)
+    assert.matches("\n10 tests, 0 failed\n$", r.stdout)
   end)
 
   it("runs a repository's own fixtures and fails on a wrong expectation", function()
@@ -232,7 +232,7 @@ describe("the examples under policies/examples/", function()
   end
 
   for _, name in ipairs({ "add_rule", "tune_thresholds", "disable_rules", "replace_rule", "optimize_gate",
-    "token_budget" }) do
+    "token_budget", "telemetry_expectations" }) do
     it(name .. " checks clean and passes its fixtures once installed", function()
       local dir = example_dir(name)
       local r = cx(dir, { "policy", "check" })

@@ -47,7 +47,7 @@ describe("the rock's cx launcher", function()
       assert.truthy(p.path:find(tree .. "/lua/cx/policies/", 1, true), p.path)
     end
     assert.same({ "alert:shipped", "command_safety:shipped", "optimize:shipped", "promptlint:shipped",
-      "scheduler:shipped" }, names)
+      "scheduler:shipped", "telemetry:shipped" }, names)
     assert.equal(#assert(json.decode(b.stdout)).policies, #names)
     l = both({ "policy", "check" })
     assert.equal(0, l.code, l.stdout .. l.stderr)
@@ -60,6 +60,7 @@ describe("the rock's cx launcher", function()
     { "policy", "run", "scheduler", "--json" },
     { "policy", "check", "command_safety", "rm", "-rf", "x" },
     { "log-tail", "2", "--json" },
+    { "telemetry", "--json", "--strict" },
     { "cxo", "echo", "hi" },
     { "no-such-command" },
     { "diag", "--window", "x" },

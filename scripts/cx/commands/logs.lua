@@ -5,8 +5,11 @@ local args = require "cx.args"
 local json = require "cx.json"
 local paths = require "cx.paths"
 local validate = require "cx.logs.validate"
-local stats = require "cx.logs.stats"
+local telemetry = require "cx.logs.telemetry"
+local render = require "cx.logs.render"
 local migrate = require "cx.logs.migrate"
+local policy_rules = require "cx.policy_rules"
+local report_format = require "cx.report_format"
 local core = require "cx.core"
 local config = require "cx.config"
 local printable = require "cx.printable"
@@ -15,8 +18,9 @@ local M = { summary = "validate, measure (stats) or migrate the run log" }
 
 local USAGE = {
   logs = "Usage: cx logs <validate|migrate|stats>",
-  validate = "Usage: cx logs validate [--strict] [--legacy-ok] [--json] [--log PATH]",
-  stats = "Usage: cx logs stats [N] [--json] [--strict] [--severity] [--log PATH]",
+  validate = "Usage: cx logs validate [--strict] [--legacy-ok] [--json] [--format text|json|github|junit] [--log PATH]",
+  stats = "Usage: cx logs stats [N] [--json] [--strict] [--severity] [--severity warn|critical] "
+    .. "[--format text|json|github|junit] [--log PATH]",
   migrate = "Usage: cx logs migrate [--out PATH] [--in-place] [--log PATH]",
 }
 
@@ -26,14 +30,19 @@ local SHOWN_PER_CLASS = 20
 function M.parser()
   local p = args.parser("logs", "Validate, measure or migrate the run log (.codex/cxlogs/runs.jsonl).",
     "Subcommands:\n" ..
-    "  validate [--strict] [--legacy-ok] [--json] [--log PATH]\n" ..
+    "  validate [--strict] [--legacy-ok] [--json] [--format F] [--log PATH]\n" ..
     "        check every line against the row contract (the default); findings read\n" ..
     "        `file:line: class: field: message`, the first " .. SHOWN_PER_CLASS .. " of each class in text\n" ..
-    "  stats [N] [--json] [--strict] [--severity] [--log PATH]\n" ..
-    "        telemetry over the last N rows (default 200), streamed\n" ..
+    "  stats [N] [--json] [--strict] [--severity [warn|critical]] [--format F] [--log PATH]\n" ..
+    "        telemetry over the last N rows (default 200), streamed: field population, drift,\n" ..
+    "        completeness classes, nullability breaks and scheduler rollups judged by the\n" ..
+    "        telemetry policy (policies/telemetry.lua, overridable in .codex/policies/);\n" ..
+    "        --strict fails on strict-key violations or when the policy's severity reaches\n" ..
+    "        --severity warn|critical (default warn); a bare --severity prints the severity only\n" ..
     "  migrate [--out PATH] [--in-place] [--log PATH]\n" ..
     "        rewrite rows with the full contract, losing no field\n" ..
     "--log PATH reads PATH instead of .codex/cxlogs/runs.jsonl. `cx telemetry ...` is `cx logs stats ...`.\n" ..
+    "--format text|json|github|junit: --json, GitHub workflow annotations or JUnit XML.\n" ..
     "Exit codes: 0 ok (warnings included), 1 failed check or runtime error, 2 usage error.")
   p:argument("subcommand", "validate, stats or migrate."):args("?")
   p:argument("rest", "Arguments of the subcommand."):args("*")
@@ -114,20 +123,29 @@ local function header_lines(s, file, legacy_ok)
   return L
 end
 
+-- Calls fn(f) for each finding the run keeps, in line order. Returns true, or nil, message after a
+-- read error.
+local function each_finding(run, fn)
+  while true do
+    local f, err = run:next()
+    if not f then
+      if err then return nil, err end
+      return true
+    end
+    fn(f)
+  end
+end
+
 -- Text: the reference's counters, the findings kept (first SHOWN_PER_CLASS per class, line
 -- order), one summary line per class that has findings, then the status line (none on failure,
 -- as the reference).
 local function render_validate_text(run, file, legacy_ok)
   local shown, by_class = {}, {}
-  while true do
-    local f, err = run:next()
-    if not f then
-      if err then return nil, err end
-      break
-    end
+  local ok, err = each_finding(run, function(f)
     shown[#shown + 1] = validate.format(f)
     by_class[f.class] = (by_class[f.class] or 0) + 1
-  end
+  end)
+  if not ok then return nil, err end
   local s = run:summary()
   local L = header_lines(s, file, legacy_ok)
   for _, line in ipairs(shown) do L[#L + 1] = line end
@@ -154,18 +172,14 @@ local function render_validate_json(run, file, legacy_ok, strict)
     json.encode(file), ",\n  \"strict\": ", tostring(strict), ",\n  \"legacy_ok\": ", tostring(legacy_ok),
     ",\n  \"findings\": [")
   local n = 0
-  while true do
-    local f, err = run:next()
-    if not f then
-      if err then
-        out("\n  ]\n}\n") -- keep the document whole; the error goes to stderr
-        return nil, err
-      end
-      break
-    end
+  local ok, err = each_finding(run, function(f)
     out(n == 0 and "\n    " or ",\n    ", json.encode({ class = f.class, field = f.field or json.null, file = f.file,
       line = f.line, message = f.message, severity = f.severity }))
     n = n + 1
+  end)
+  if not ok then
+    out("\n  ]\n}\n") -- keep the document whole; the error goes to stderr
+    return nil, err
   end
   out(n == 0 and "],\n" or "\n  ],\n")
   local s = run:summary()
@@ -182,15 +196,81 @@ local function no_rows_json(file, legacy_ok, strict, status)
   out(json.pretty(doc), "\n")
 end
 
+local FORMATS = { text = true, json = true, github = true, junit = true }
+
+-- `--format F` / `--format=F` at a (following: the next argument): the format and how many
+-- arguments it took; nil when a is not --format; false and a usage message when F is bad.
+local function format_arg(a, following)
+  local v, took
+  if a == "--format" then
+    v, took = following, 2
+  else
+    v, took = a:match("^%-%-format=(.*)$"), 1
+    if v == nil then return nil end
+  end
+  if v == nil or not FORMATS[v] then
+    return false, "--format must be text|json|github|junit, got '" .. tostring(v or "") .. "'"
+  end
+  return v, took
+end
+
+-- The output format of --json and --format (nil and a message when they disagree).
+local function format_of(as_json, format)
+  if as_json and format and format ~= "json" then
+    return nil, "--json and --format " .. format .. " disagree; give one"
+  end
+  return format or (as_json and "json" or "text")
+end
+
+-- scan_args for a command with the output flags (--json, --format F): those are taken here, the
+-- rest go to on_arg. Returns true, the --log path, the format; or false, message.
+local function scan_output_args(argv, on_arg)
+  local as_json, format = false, nil
+  local ok, given = scan_args(argv, function(a, following)
+    local f, took = format_arg(a, following)
+    if f == false then return nil, took end
+    if f then
+      format = f
+      return took
+    end
+    if a == "--json" then
+      as_json = true
+      return 1
+    end
+    return on_arg(a, following)
+  end)
+  if not ok then return false, given end
+  local fmt, ferr = format_of(as_json, format)
+  if not fmt then return false, ferr end
+  return true, given, fmt
+end
+
+local function print_ci(format, rep)
+  if format == "github" then
+    out(report_format.github(rep, core.fs.getcwd()))
+  else
+    out(report_format.junit(rep))
+  end
+end
+
+-- github / junit: the findings kept (the first SHOWN_PER_CLASS of each class), then the report.
+local function render_validate_ci(run, file, format)
+  local kept = {}
+  local ok, err = each_finding(run, function(f) kept[#kept + 1] = f end)
+  if not ok then return nil, err end
+  local s = run:summary()
+  local annotations, cases = render.validate_ci(file, kept, s, validate.CLASSES, SHOWN_PER_CLASS)
+  print_ci(format, format == "github" and annotations or cases)
+  return s
+end
+
 local function run_validate(argv)
-  local strict, legacy_flag, as_json = false, false, false
-  local ok, given = scan_args(argv, function(a)
+  local strict, legacy_flag = false, false
+  local ok, given, format = scan_output_args(argv, function(a)
     if a == "--strict" then
       strict = true
     elseif a == "--legacy-ok" then
       legacy_flag = true
-    elseif a == "--json" then
-      as_json = true
     else
       return nil, "unknown argument '" .. a .. "'"
     end
@@ -202,13 +282,16 @@ local function run_validate(argv)
   if not file then return 1 end
   local run, err, class = validate.open(file, {
     legacy_ok = legacy_ok,
-    keep_per_class = as_json and 0 or SHOWN_PER_CLASS,
+    keep_per_class = format == "json" and 0 or SHOWN_PER_CLASS,
     threads = config.uint("CX_LOGS_VALIDATE_THREADS"),
   })
   if not run and class == "not_found" then
     -- The reference's answer (exit 0); a strict gate must not pass on a log that is not there.
-    if as_json then
+    if format == "json" then
       no_rows_json(file, legacy_ok, strict, "no_log_file")
+    elseif format == "github" or format == "junit" then
+      print_ci(format, { suite = "cx logs validate", checks = {}, notes = { { id = "run_log",
+        level = strict and "error" or "notice", message = "no log file at " .. file } } })
     elseif not strict then
       out("cx logs validate: no log file at ", esc(file), "\n")
     end
@@ -223,10 +306,12 @@ local function run_validate(argv)
     return 1
   end
   local s
-  if as_json then
+  if format == "json" then
     s, err = render_validate_json(run, file, legacy_ok, strict)
-  else
+  elseif format == "text" then
     s, err = render_validate_text(run, file, legacy_ok)
+  else
+    s, err = render_validate_ci(run, file, format)
   end
   run:close()
   if not s then
@@ -242,111 +327,103 @@ end
 
 -- stats ---------------------------------------------------------------------------------------
 
-local function pct(x, n)
-  return string.format("%.0f", 100 * x / math.max(n, 1))
-end
-
--- Keys come from the rows: escaped like any data on the terminal.
-local function list_or_none(list)
-  if #list == 0 then return "<none>" end
-  return core.logcheck.escape(table.concat(list, ","))
-end
-
-local function histogram_text(h)
-  local keys = {}
-  for k in pairs(h) do keys[#keys + 1] = tonumber(k) end
-  if #keys == 0 then return "<none>" end
-  table.sort(keys)
-  local parts = {}
-  for _, k in ipairs(keys) do parts[#parts + 1] = k .. ":" .. h[tostring(k)] end
-  return table.concat(parts, ",")
-end
-
-local function render_stats(r, severity_only)
-  local L = {
-    "== cx logs stats ==",
-    "log_file: " .. esc(r.log_file),
-    "window_runs: " .. r.window_runs,
-    "required_fields: " .. r.required_fields,
-    "severity: " .. r.severity,
-    "strict_violations: " .. r.strict_violations,
-  }
-  if not severity_only then
-    local rt, ct = r.retry_telemetry, r.critical_telemetry
-    local function add(s) L[#L + 1] = s end
-    add("retry_telemetry:")
-    add("- rows_with_retry_metadata: " .. rt.rows_with_retry_metadata)
-    add("- rows_after_retry: " .. rt.rows_after_retry)
-    add("- rows_after_retry_success: " .. rt.rows_after_retry_success)
-    add(string.format("- rows_after_retry_success_rate: %.2f", rt.rows_after_retry_success_rate))
-    add("- tasks_with_retry: " .. rt.tasks_with_retry)
-    add("- tasks_retry_recovered: " .. rt.tasks_retry_recovered)
-    add(string.format("- tasks_retry_recovery_rate: %.2f", rt.tasks_retry_recovery_rate))
-    add("- retry_attempt_histogram: " .. histogram_text(rt.attempt_histogram))
-    add("critical_telemetry:")
-    for _, k in ipairs({ "summary_rows", "halt_enabled_rows", "halted_rows", "critical_errors_total",
-      "runs_with_critical_errors" }) do
-      add("- " .. k .. ": " .. ct[k])
-    end
-    add("http_mode_stats:")
-    if #r.http_mode_stats == 0 then add("- <none>") end
-    for _, g in ipairs(r.http_mode_stats) do
-      add(string.format("- format=%s parser_mode=%s runs=%d healthy=%d success_rate=%.2f "
-        .. "schema_invalid=%d timed_out=%d policy_blocked=%d", esc(g.format), esc(g.parser_mode), g.runs,
-        g.healthy_runs, g.success_rate, g.schema_invalid, g.timed_out, g.policy_blocked))
-    end
-    add("field_population:")
-    for _, f in ipairs(r.fields) do
-      add(string.format("- %s present=%d/%d (%s%%) non_null=%d/%d (%s%%)", f.field, f.present, f.total,
-        pct(f.present, f.total), f.non_null, f.total, pct(f.non_null, f.total)))
-    end
-    add("contract_drift:")
-    add("- new_keys_second_half: " .. list_or_none(r.contract_drift.new_keys_second_half))
-    add("- missing_keys_second_half: " .. list_or_none(r.contract_drift.missing_keys_second_half))
-  end
-  out(table.concat(L, "\n"), "\n")
-end
-
 local DEFAULT_WINDOW = 200
 
-local function run_stats(argv)
-  local n, as_json, strict, severity_only = DEFAULT_WINDOW, false, false, false
-  local ok, given = scan_args(argv, function(a)
-    if a == "--json" then
-      as_json = true
-    elseif a == "--strict" then
-      strict = true
+local function severity_level(text)
+  if text == "warn" or text == "warning" then return "warning" end
+  if text == "critical" then return "critical" end
+  return nil
+end
+
+-- Flags of stats: N, --json, --format, --strict, --severity [LEVEL] (bare: the severity view, as
+-- the reference; with a level: the --strict gate's floor), --log. Returns opts or nil, message.
+local function stats_args(argv)
+  local o = { n = DEFAULT_WINDOW, strict = false, severity_only = false, floor = "warning" }
+  local ok, given, format = scan_output_args(argv, function(a, following)
+    local level_text = a:match("^%-%-severity=(.*)$")
+    if a == "--strict" then
+      o.strict = true
     elseif a == "--severity" then
-      severity_only = true
+      local level = following and severity_level(following)
+      if level then
+        o.floor = level
+        return 2
+      end
+      o.severity_only = true
+    elseif level_text then
+      o.floor = severity_level(level_text)
+      if not o.floor then return nil, "--severity must be warn|warning|critical, got '" .. level_text .. "'" end
     elseif args.positive_int(a) then
-      n = args.positive_int(a)
+      o.n = args.positive_int(a)
     else
       return nil, "invalid argument '" .. a .. "'"
     end
     return 1
   end)
-  if not ok then return usage_error("stats", given) end
-  local file = log_file("stats", given)
+  if not ok then return nil, given end
+  o.log, o.format = given, format
+  return o
+end
+
+-- The --strict gate: the reference's (a strict key missing from some row) and the telemetry
+-- policy's severity against the floor. {failed, message}.
+local function stats_gate(o, doc)
+  local reasons = {}
+  if doc.strict_violations > 0 then
+    reasons[#reasons + 1] = doc.strict_violations .. " strict key(s) missing from some rows"
+  end
+  if doc.quality_severity and policy_rules.fails(doc.quality_severity, o.floor) then
+    reasons[#reasons + 1] = string.format("telemetry severity %s reaches the --severity %s floor",
+      doc.quality_severity, o.floor)
+  end
+  local failed = o.strict and #reasons > 0
+  return { failed = failed, message = failed and ("gate failed: " .. table.concat(reasons, "; ")) or nil }
+end
+
+local function run_stats(argv)
+  local o, uerr = stats_args(argv)
+  if not o then return usage_error("stats", uerr) end
+  local file = log_file("stats", o.log)
   if not file then return 1 end
-  local report, info = stats.file(file, n)
-  if not report then
-    io.stderr:write("cx logs stats: ", esc(info), "\n")
+  local doc, result, loc = telemetry.file(file, o.n)
+  if not doc then
+    io.stderr:write("cx logs stats: ", esc(result), "\n")
     return 1
   end
-  if not info.exists then
-    if strict then
+  local ci = o.format == "github" or o.format == "junit"
+  if not loc.exists then
+    local problem = "no log file at " .. file
+    if ci then
+      print_ci(o.format, render.stats_ci(nil, nil, o.floor, problem, nil, o.strict))
+    elseif not o.strict then
+      out("cx logs stats: no log file at ", esc(file), "\n")
+    end
+    if o.strict then
       io.stderr:write("cx logs stats: no log file at ", esc(file), "\n")
       return 1
     end
-    out("cx logs stats: no log file at ", esc(file), "\n")
     return 0
   end
-  if as_json then out(json.pretty(report), "\n") else render_stats(report, severity_only) end
-  if strict and report.window_runs == 0 then
-    io.stderr:write("cx logs stats: ", esc(file), " holds no rows\n")
+  for _, name in ipairs(doc.nullability.unknown_groups) do
+    io.stderr:write("cx logs stats: policy telemetry: threshold '", esc(name), "' names no row group\n")
+  end
+  local gate = stats_gate(o, doc)
+  local problem = o.strict and doc.window_runs == 0 and (file .. " holds no rows") or nil
+  if o.format == "json" then
+    out(json.pretty(doc), "\n")
+  elseif ci then
+    print_ci(o.format, render.stats_ci(doc, result, o.floor, problem, gate, o.strict))
+  else
+    out(render.stats_text(doc, o.severity_only))
+  end
+  if problem then
+    io.stderr:write("cx logs stats: ", esc(problem), "\n")
     return 1
   end
-  if strict and report.strict_violations > 0 then return 1 end
+  if gate.failed then
+    io.stderr:write("cx logs stats: ", gate.message, "\n")
+    return 1
+  end
   return 0
 end
 

@@ -137,13 +137,28 @@ local function typed(rows, info)
   return out, { log_file = info and info.log_file, offsets = offsets, lines = lines }
 end
 
+-- The telemetry policy's input (cx.logs.quality) over rows already read.
+local function telemetry_input(rows, info, window)
+  local quality = require "cx.logs.quality" -- not needed by diag itself
+  local offsets = info and info.offsets or {}
+  local lines = info and info.lines
+  if not lines then
+    local by_offset = input.line_numbers(info and info.log_file, offsets)
+    lines = {}
+    for i, off in pairs(offsets) do lines[i] = by_offset[off] end
+  end
+  return quality.input(quality.of_rows(rows, offsets, lines), { window = window, log_file = info and info.log_file })
+end
+
 --- The input cx gives rule policy `name` over a window of decoded rows (cx policy run / test, the
 --- Lua API): `scheduler` as cx diag does, `optimize` as cx optimize does (its typed rows and the
---- CXALERT_* thresholds), any other policy everything at once: rows, metrics, classes, scoreboard.
---- Returns the input and the cx.policy_rules options it needs ({thresholds} or {}).
+--- CXALERT_* thresholds), `telemetry` as cx logs stats does, any other policy everything at once:
+--- rows, metrics, classes, scoreboard. Returns the input and the cx.policy_rules options it needs
+--- ({thresholds} or {}).
 function input.for_policy(name, rows, info, window, getenv)
   local env = optimize.env_thresholds(getenv)
   if name == "scheduler" then return input.scheduler(rows, info, window), {} end
+  if name == "telemetry" then return telemetry_input(rows, info, window), {} end
   local trows, tinfo = typed(rows, info)
   local th = { max_ms = env.max_ms or optimize.DEFAULT_MAX_MS, max_eff = env.max_eff or optimize.DEFAULT_MAX_EFF }
   local sb = optimize.scoreboard(trows, th)

@@ -9,6 +9,17 @@ local window = require "cx.logs.window"
 local stats = {}
 
 stats.CONTRACT_VERSION = "telemetry.v1"
+stats.SHAPES_MAX = 4096 -- distinct row shapes tallied (rows of other shapes are walked)
+
+-- Where each strict key is in a row's shape (contract.FIELD_KEYS order).
+local STRICT_AT = {}
+do
+  local at = {}
+  for i, k in ipairs(contract.FIELD_KEYS) do at[k] = i end
+  for i, k in ipairs(contract.STRICT_KEYS) do STRICT_AT[i] = at[k] end
+end
+local byte = string.byte
+local ABSENT, NULL = byte("-"), byte("z")
 
 local function is_object(v)
   return type(v) == "table" and not json.is_array(v)
@@ -51,6 +62,8 @@ function stats.new(total, log_file)
     critical = { summary_rows = 0, halt_enabled_rows = 0, halted_rows = 0, critical_errors_total = 0,
       runs_with_critical_errors = 0 },
     http = {}, http_order = {},
+    -- rows counted by shape, per half (1 older, 2 newer; 1 when the window has no halves)
+    shapes = { {}, {} }, shape_count = 0,
   }
 end
 
@@ -110,10 +123,47 @@ local function add_http(acc, r)
   if not bad then g.healthy_runs = g.healthy_runs + 1 end
 end
 
---- Count one row (any decoded JSON value; fields of non-objects are absent).
-function stats.add(acc, r)
-  acc.index = acc.index + 1
-  if not is_object(r) then return end
+-- A row with a shape (contract.FIELD_KEYS only): its key presence is tallied by shape and read at
+-- finish, not walked key by key. False when the shape cannot be kept (too many shapes).
+local function tally_shape(acc, shape)
+  local half = (acc.total >= 2 and acc.index > acc.total // 2) and 2 or 1
+  local t = acc.shapes[half]
+  local n = t[shape]
+  if n then
+    t[shape] = n + 1
+    return true
+  end
+  if acc.shape_count >= stats.SHAPES_MAX then return false end
+  acc.shape_count = acc.shape_count + 1
+  t[shape] = 1
+  return true
+end
+
+-- Spread the shape tallies over the strict keys' counters and the halves' key sets.
+local function spread_shapes(acc)
+  for half, t in ipairs(acc.shapes) do
+    local set = half == 1 and acc.keys_a or acc.keys_b
+    for shape, n in pairs(t) do
+      for i, key in ipairs(contract.STRICT_KEYS) do
+        local b = byte(shape, STRICT_AT[i])
+        if b ~= ABSENT then
+          acc.present[key] = acc.present[key] + n
+          if b ~= NULL then acc.non_null[key] = acc.non_null[key] + n end
+        end
+      end
+      if acc.total >= 2 then
+        for i = 1, #shape do
+          if byte(shape, i) ~= ABSENT then set[contract.FIELD_KEYS[i]] = true end
+        end
+      end
+    end
+    acc.shapes[half] = {}
+  end
+  acc.shape_count = 0
+end
+
+-- Count the keys of an object row, one by one: its strict keys, and its keys in its half's set.
+local function count_keys(acc, r)
   for _, key in ipairs(contract.STRICT_KEYS) do
     local v = r[key]
     if v ~= nil then
@@ -124,6 +174,16 @@ function stats.add(acc, r)
   if acc.total >= 2 then
     local set = acc.index <= acc.total // 2 and acc.keys_a or acc.keys_b
     for k in pairs(r) do set[k] = true end
+  end
+end
+
+--- Count one row (any decoded JSON value; fields of non-objects are absent). shape: the row's
+--- shape (contract:decode(text, true)), optional: rows of a shape are counted faster.
+function stats.add(acc, r, shape)
+  acc.index = acc.index + 1
+  if not is_object(r) then return end
+  if not (shape and tally_shape(acc, shape)) then
+    count_keys(acc, r)
   end
   add_retry(acc.retry, r)
   add_critical(acc.critical, r)
@@ -174,6 +234,7 @@ end
 
 --- The telemetry.v1 report of the rows added (exactly acc.total of them).
 function stats.finish(acc)
+  spread_shapes(acc)
   local fields, violations = {}, 0
   for _, key in ipairs(contract.STRICT_KEYS) do
     local present = acc.present[key]
@@ -216,7 +277,7 @@ function stats.file(path, n)
   if not loc then return nil, err end
   local acc = stats.new(loc.count, path)
   local rows
-  rows, err = window.each(loc, function(row) stats.add(acc, row) end)
+  rows, err = window.each(loc, function(row, _, _, shape) stats.add(acc, row, shape) end, { shape = true })
   if not rows then return nil, err end
   return stats.finish(acc), loc
 end

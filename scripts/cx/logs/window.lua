@@ -49,23 +49,27 @@ function window.locate(path, n)
   return loc
 end
 
---- Calls fn(row) for each row of a located window, oldest first. Returns the number of rows read
---- (loc.count unless the file changed meanwhile), or nil, message.
-function window.each(loc, fn)
+--- Calls fn(row, offset, lineno, shape) for each row of a located window, oldest first: offset is
+--- the row's byte offset in the file, lineno its line counted from the window's first row (1 there;
+--- blank and unparsable lines count); shape (with opts.shape) the row's shape as contract:decode
+--- gives it (a string, or false). Returns the number of rows read (loc.count unless the file
+--- changed meanwhile), or nil, message.
+function window.each(loc, fn, opts)
   if not loc.start then return 0 end
   local step, box, init, closing = core.runlog.lines(loc.log_file, loc.start)
   if not step then return nil, box end
   local check = validate.contract()
+  local want_shape = opts and opts.shape or false
   local rows = 0
   local ok, err = pcall(function()
-    for _, text in step, box, init, closing do
+    for lineno, text, _, offset in step, box, init, closing do
       if rows == loc.count then break end
       -- the same verdict as the backward walk's check (so the counts agree), and the row as
       -- cx.json decodes it, in one native pass
-      local row = check:decode(text)
+      local row, shape = check:decode(text, want_shape)
       if row ~= nil then
         rows = rows + 1
-        fn(row)
+        fn(row, offset, lineno, shape)
       end
     end
   end)
