@@ -152,11 +152,13 @@ local function events_for(o)
     for _, w in ipairs(p.waves) do
       io.stdout:write(string.format("wave %d [%s] -> %s\n", w.index, w.mode, table.concat(w.task_ids, ",")))
     end
+    io.stdout:flush() -- the plan before any task's message on stderr, also in `2>&1 | tee`
   end
   function ev.task_finished(f)
     if o.json or o.mode == "mixed" and o.max_workers > 1 then return end
     if line then line.clear() end
     io.stdout:write(f.summary.stdout or "")
+    io.stdout:flush()
     io.stderr:write(f.summary.stderr or "")
   end
   function ev.task_failed(f)
