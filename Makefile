@@ -31,7 +31,7 @@ FIXTURE_BINS := $(FIXTURE_SRCS:tests/fixtures/%.c=$(BUILD)/tests/%)
 LUA54    := lua5.4
 BUSTED   := $(LUA54) /usr/bin/busted
 
-.PHONY: all deps test test-native test-lua fixtures lint asan valgrind bench demo install clean fuzz
+.PHONY: all deps test test-native test-lua fixtures lint asan valgrind bench demo report-png install clean fuzz
 
 all: $(BINDIR)/cx $(BUILD)/lib/cx/core.so
 
@@ -97,8 +97,13 @@ bench: all
 fuzz:
 	@sh tools/fuzz.sh
 
-demo: all
+demo: deps all
 	@sh tools/demo.sh
+
+# docs/report.png (the README's picture of cx report) from the demo's page, by headless chromium.
+report-png: all
+	@sh tools/deps.sh --browser
+	@sh tools/report-png.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/cx

@@ -12,6 +12,7 @@
 # BENCH_ADAPTER_RUNS (3).
 set -eu
 . "$(dirname "$0")/lib/common.sh"
+. "$root/bench/lib/result.sh"
 N=${BENCH_ADAPTER_ATTEMPTS:-1000}
 K=${BENCH_ADAPTER_RUNS:-3}
 C=16
@@ -87,7 +88,7 @@ xargs_run() {
 
 # compare LABEL BASELINE_LABEL OURS_FN THEIRS_FN: a warm-up of 20, then K alternating runs of N
 # per side; prints one row of the table.
-compare() {
+compare() { # ... EXPECT_TEXT FIGURE: the reply each attempt must carry, the name in the table
     { $3 20 && $4 20; } || { echo "bench/adapters.sh: $1: warm-up failed" >&2; return 1; }
     os="" ts="" i=0
     while [ $i -lt "$K" ]; do
@@ -99,6 +100,12 @@ compare() {
     mo=$(median $os) mt=$(median $ts)
     row "$1" "$(ms "$mo")" "$2" "$(ms "$mt")" "$(ratio "$mo" "$mt")" \
         "cx $(cat "$tally.cx"), baseline $(cat "$tally.base")"
+    # the figure for the table of make bench, with the peak RSS of one more cx run
+    rss=$(peak_rss_kib env LUA_PATH="$root/scripts/?.lua;$root/scripts/?/init.lua;;" \
+        LUA_CPATH="$root/build/lib/?.so;;" lua5.4 "$root/bench/adapter_driver.lua" run "$N" $C "$prompt" "$5") ||
+        rss=-
+    bench_result "$6" "$1 adapter, $N at $C" "$(awk -v v="$mo" 'BEGIN { printf "%.1f", v / 1e6 }')" "$2" \
+        "$(awk -v v="$mt" 'BEGIN { printf "%.1f", v / 1e6 }')" 1.30 "$rss" -
 }
 
 row() { printf '%-18s %8s   %-16s %8s   %5s   %s\n' "$@"; }
@@ -119,8 +126,10 @@ for format in openai text; do
     adapter_driver request "$prompt" "$body" > "$headers"
     curl_cfg 20 > "$cfg.20"
     curl_cfg "$N" > "$cfg.$N"
-    compare "http-curl $format" "curl --parallel" http_ours curl_run
+    compare "http-curl $format" "curl --parallel" http_ours curl_run "$REPLY" \
+        "HTTP: $N requests at $C ($format)"
 done
 
 export CX_PROVIDER_ADAPTER=codex-cli CX_CODEX_BIN="$fake"
-compare "codex-cli (fake)" "xargs -P" codex_ours xargs_run
+compare "codex-cli (fake)" "xargs -P" codex_ours xargs_run "$FAKE_REPLY" \
+    "process adapter: $N runs at $C"

@@ -49,3 +49,9 @@ printf '%s\n' "tail -n 50" "cx diag --json --window 50" "cx --version (start-up)
              ratio, ratio <= 5 ? "met" : "MISSED", rss[2] / 1024, rss[2] < 32768 ? "met" : "MISSED"
       printf "left for policy evaluation within 5x: %.1f ms\n", 5 * med[1] - med[2]
     }'
+. "$root/bench/lib/result.sh"
+set -- $(sed -n 1p "$out/diag.times")
+tail_ms=$1
+set -- $(sed -n 2p "$out/diag.times")
+bench_result "diag --window 50 on a $size_mb MiB log" "cx diag --json --window 50" "$1" "tail -n 50" "$tail_ms" 5 \
+    "$4" 32768

@@ -13,6 +13,7 @@
 # BENCH_RUNALL_PROCS (500), BENCH_RUNALL_QUEUED (10000), BENCH_RUNALL_LATENCY_MS (100-300).
 set -eu
 . "$(dirname "$0")/lib/common.sh"
+. "$root/bench/lib/result.sh"
 N=${BENCH_RUNALL_TASKS:-2000}
 P=${BENCH_RUNALL_PROCS:-500}
 Q=${BENCH_RUNALL_QUEUED:-10000}
@@ -76,6 +77,7 @@ printf '%-34s %9s %9s   %s\n' "" median best "over the ideal (median, best)"
 printf '%-34s %9s %9s\n' "ideal: the mock's latency / $W" "$ideal_ms" "$ideal_ms"
 printf '%-34s %9s %9s   %s, %s\n' "cx task run-all --mode mixed" "$(ms "$med")" "$(ms "$best")" \
     "$(pct "$(ms "$med")" "$ideal_ms")" "$(pct "$(ms "$best")" "$ideal_ms")"
+mock_med=$med
 
 # 2. process tasks: the codex-cli adapter over the fake, against xargs -P
 prompt="$bench_build/runall.prompt"
@@ -150,3 +152,12 @@ set -- $q_big $q_one
 awk -v b="$2" -v o="$4" -v q="$Q" 'BEGIN { printf "%-44s %9d %9d %9.0f B\n", "queued (one running): RSS", b, o, (b - o) * 1024 / q }'
 awk -v b="$1" -v o="$3" -v q="$Q" 'BEGIN { printf "%-44s %9d %9d %9.0f B\n", "queued (one running): peak so far", b, o, (b - o) * 1024 / q }'
 awk -v b="$f_big" -v o="$f_one" -v q="$Q" 'BEGIN { printf "%-44s %9d %9d %9.0f B\n", "whole run (virtual clock): peak", b, o, (b - o) * 1024 / q }'
+
+# the figures for the table of make bench (bench/run.sh): medians; the scheduler's RSS is the peak of
+# the same 2,000 tasks run once more on the virtual clock
+bench_result "scheduler overhead: $N mock tasks at $W workers" "cx task run-all --mode mixed" \
+    "$(awk -v v="$mock_med" 'BEGIN { printf "%.1f", v / 1e6 }')" "the mock's latency / $W (ideal)" "$ideal_ms" 1.05 \
+    "$(full_rss "$repo/tasks.mock" "$N")" -
+bench_result "process tasks: $P at $W workers" "cx task run-all (codex-cli, fake codex)" \
+    "$(awk -v v="$mc" 'BEGIN { printf "%.1f", v / 1e6 }')" "xargs -P $W (same fake, same prompt)" \
+    "$(awk -v v="$mx" 'BEGIN { printf "%.1f", v / 1e6 }')" 1.30 - -

@@ -17,7 +17,7 @@ cc=${CC:-cc}
 . "$root/bench/lib/runlog_fixture.sh"
 runlog_fixture "$repo" "$bytes"
 $cc -O2 -D_GNU_SOURCE -I"$root/native" -o "$out/tail_driver" "$root/bench/tail_driver.c" \
-    "$root/native/runlog.c"
+    "$root/native/runlog.c" "$root/native/fs.c"
 
 cd "$repo"
 cx="$root/bin/cx"

@@ -50,3 +50,11 @@ echo "log: $log ($((size / 1048576)) MiB, $rows rows), median of $runs interleav
         printf "%-38s %10.1f %12s %10.2f %14d\n", name[i], med[i], tput, med[i] / med[1], rss[i]
       }
     }'
+. "$root/bench/lib/result.sh"
+set -- $(sed -n 1p "$out/validate.times")
+wc_ms=$1
+set -- $(sed -n 2p "$out/validate.times")
+bench_result "logs validate over a $((size / 1048576)) MiB log" "cx logs validate --strict" "$1" "wc -l (page-cached)" \
+    "$wc_ms" 10 "$4" 32768
+set -- $(cat "$out/stats.times")
+bench_result "logs stats over the whole log ($rows rows)" "cx logs stats $rows --json" "$1" - - - "$4" 32768

@@ -1,8 +1,11 @@
 #!/bin/sh
 # Checks the Debian packages cx builds and tests with. As root it installs what is missing;
-# otherwise it prints the exact install line and fails.
+# otherwise it prints the exact install line and fails. `--browser` adds Debian's chromium, which
+# the headless-browser test of `cx report` and `make report-png` use (.ci/run passes it).
 set -u
-PKGS="build-essential pkg-config liblua5.4-dev lua5.4 libcurl4-openssl-dev libjansson-dev libmd-dev
+BROWSER_PKGS=""
+[ "${1:-}" = "--browser" ] && BROWSER_PKGS="chromium"
+PKGS="$BROWSER_PKGS build-essential pkg-config liblua5.4-dev lua5.4 libcurl4-openssl-dev libjansson-dev libmd-dev
 lua-busted lua-argparse lua-check luarocks clang clang-format libclang-rt-14-dev jq curl git valgrind time
 zsh fish"
 missing=""

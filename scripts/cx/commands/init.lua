@@ -42,6 +42,8 @@ return {
     cmd("diag", "diag", "diagnose configuration and the last N runs"),
     cmd("scheduler", "scheduler", "scheduler health of the last N runs"),
     cmd("optimize", "optimize", "scoreboard and recommendations of the last N runs"),
+    cmd("report", "report", "write an HTML report of the last N runs (timeline, distributions, findings)",
+      { flags = { "--window", "--log", "--out", "--json" } }),
     cmd("task", "task", "the task graph: add, list, show, plan, run and recover tasks"),
     cmd("broker", "broker", "backend routing policy, availability and per-backend benchmark"),
     cmd("version", "version", "print the version and build facts", { aliases = { "cxversion" } }),
