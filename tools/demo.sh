@@ -95,8 +95,11 @@ bold "3/5  What failed, and why"
 say "The commitjson answer did not fit its schema twice: the task failed and the answer is quarantined."
 run task list --status failed
 shown '/^entries:/p; /^- /p' quarantine list
-q=$("$cx" quarantine list --json 2>/dev/null | jq -r '.entries[0].id // empty' 2>/dev/null || true)
-[ -n "$q" ] && say "Read it with: cx quarantine show $q   (replay it with: cx replay $q)"
+failed=$("$cx" task list --status failed --json 2>/dev/null | jq -r '.[0].id // empty' 2>/dev/null || true)
+if [ -n "$failed" ]; then
+    say "The task's own account: its last attempt, the quarantined answer, and what to run next."
+    shown '/^last_attempt:/,$p' task show "$failed" --text
+fi
 
 bold "4/5  cx diag: findings, their evidence, and actions"
 say "The rule policy (policies/scheduler.lua) judges the run: ollama's cap of 1 made its tasks queue."
